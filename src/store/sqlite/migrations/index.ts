@@ -1,0 +1,6 @@
+import type { Migration } from '../../sql/migrate.js'
+import { tracking } from './0001-tracking.js'
+import { registry } from './0002-registry.js'
+
+/** Append-only: add a new numbered file for every schema change; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [tracking, registry]
