@@ -1,0 +1,72 @@
+/**
+ * A deterministic synthetic card-fraud data set: the same seed always gives the same bytes (and so the same
+ * dataset digest). About 2% of transactions are fraud; fraud skews towards large amounts, night hours, new
+ * merchants, foreign cards and bursts of recent transactions.
+ */
+export const FEATURES = [
+  'amount',
+  'hour',
+  'merchant_age_days',
+  'foreign',
+  'card_present',
+  'tx_last_hour',
+  'distance_km',
+  'account_age_days',
+] as const
+
+export interface FraudData {
+  columns: readonly string[]
+  /** Row-major features, `rows × FEATURES.length`. */
+  x: Float64Array
+  y: Uint8Array
+  rows: number
+}
+
+/** mulberry32: tiny, fast, and reproducible across platforms. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function generateFraudData(rows: number, seed = 42): FraudData {
+  const random = seededRandom(seed)
+  const gaussian = (): number => {
+    const u = Math.max(random(), 1e-12)
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random())
+  }
+  const width = FEATURES.length
+  const x = new Float64Array(rows * width)
+  const y = new Uint8Array(rows)
+  for (let i = 0; i < rows; i++) {
+    const fraud = random() < 0.02
+    const o = i * width
+    x[o] = Math.round(Math.exp((fraud ? 5.2 : 3.6) + gaussian() * 0.9) * 100) / 100
+    x[o + 1] = fraud && random() < 0.6 ? Math.floor(random() * 6) : Math.floor(random() * 24)
+    x[o + 2] = Math.floor(fraud ? random() * 60 : random() * 2000)
+    x[o + 3] = random() < (fraud ? 0.45 : 0.08) ? 1 : 0
+    x[o + 4] = random() < (fraud ? 0.2 : 0.7) ? 1 : 0
+    x[o + 5] = Math.floor((fraud ? 4 : 1) * random() * 3)
+    x[o + 6] = Math.round(Math.abs(gaussian()) * (fraud ? 900 : 40) * 10) / 10
+    x[o + 7] = Math.floor(random() * (fraud ? 400 : 3000))
+    y[i] = fraud ? 1 : 0
+  }
+  return { columns: FEATURES, x, y, rows }
+}
+
+export function toCsv(data: FraudData): string {
+  const width = data.columns.length
+  const lines = [[...data.columns, 'is_fraud'].join(',')]
+  for (let i = 0; i < data.rows; i++) {
+    const row: string[] = []
+    for (let j = 0; j < width; j++) row.push(String(data.x[i * width + j]))
+    row.push(String(data.y[i]))
+    lines.push(row.join(','))
+  }
+  return lines.join('\n') + '\n'
+}
