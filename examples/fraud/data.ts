@@ -45,15 +45,17 @@ export function generateFraudData(rows: number, seed = 42): FraudData {
   const y = new Uint8Array(rows)
   for (let i = 0; i < rows; i++) {
     const fraud = random() < 0.02
+    // A third of fraud imitates normal behaviour, so the problem is realistically hard (AUC well below 1).
+    const f = fraud && random() > 0.35
     const o = i * width
-    x[o] = Math.round(Math.exp((fraud ? 5.2 : 3.6) + gaussian() * 0.9) * 100) / 100
-    x[o + 1] = fraud && random() < 0.6 ? Math.floor(random() * 6) : Math.floor(random() * 24)
-    x[o + 2] = Math.floor(fraud ? random() * 60 : random() * 2000)
-    x[o + 3] = random() < (fraud ? 0.45 : 0.08) ? 1 : 0
-    x[o + 4] = random() < (fraud ? 0.2 : 0.7) ? 1 : 0
-    x[o + 5] = Math.floor((fraud ? 4 : 1) * random() * 3)
-    x[o + 6] = Math.round(Math.abs(gaussian()) * (fraud ? 900 : 40) * 10) / 10
-    x[o + 7] = Math.floor(random() * (fraud ? 400 : 3000))
+    x[o] = Math.round(Math.exp((f ? 5.2 : 3.6) + gaussian() * 0.9) * 100) / 100
+    x[o + 1] = f && random() < 0.6 ? Math.floor(random() * 6) : Math.floor(random() * 24)
+    x[o + 2] = Math.floor(f ? random() * 60 : random() * 2000)
+    x[o + 3] = random() < (f ? 0.45 : 0.08) ? 1 : 0
+    x[o + 4] = random() < (f ? 0.2 : 0.7) ? 1 : 0
+    x[o + 5] = Math.floor((f ? 4 : 1) * random() * 3)
+    x[o + 6] = Math.round(Math.abs(gaussian()) * (f ? 900 : 40) * 10) / 10
+    x[o + 7] = Math.floor(random() * (f ? 400 : 3000))
     y[i] = fraud ? 1 : 0
   }
   return { columns: FEATURES, x, y, rows }

@@ -48,7 +48,7 @@ try {
     onEpoch: (epoch, loss) => run.logMetric('train_log_loss', loss, epoch),
   })
   const auc = rocAuc(predictProba(model, xTest, yTest.length), yTest)
-  await run.logMetrics({ test_roc_auc: auc, test_rows: yTest.length })
+  run.logMetrics({ test_roc_auc: auc, test_rows: yTest.length })
 
   const modelJson = JSON.stringify(model)
   await run.logArtifact({ name: 'model.json', content: modelJson }, 'model')
@@ -56,7 +56,7 @@ try {
 
   const version = await keel.registerModel({
     name: 'fraud',
-    runId: run.runId,
+    runId: run.id,
     artifactPath: 'model',
     lineage: {
       artifactDigest: createHash('sha256').update(modelJson).digest('hex'),
@@ -72,12 +72,12 @@ try {
   await keel.setAlias('fraud', 'champion', version.version)
   const champion = await keel.resolve('models:/fraud@champion')
 
-  console.log(`run       ${run.runId} (test ROC AUC ${auc.toFixed(4)}, ${params.epochs} loss points)`)
+  console.log(`run       ${run.id} (test ROC AUC ${auc.toFixed(4)}, ${params.epochs} loss points)`)
   console.log(`model     fraud version ${champion.version} is now @champion (source ${champion.source})`)
   console.log(`done in   ${((performance.now() - started) / 1000).toFixed(1)} s, store ${storeUri}`)
   console.log('\nWhere to look next:')
-  console.log(`  npx keel runs show ${run.runId}`)
-  console.log(`  npx keel runs metric-history ${run.runId} train_log_loss`)
+  console.log(`  npx keel runs show ${run.id}`)
+  console.log(`  npx keel runs metric-history ${run.id} train_log_loss`)
   console.log('  npx keel models version fraud ' + champion.version + '      # lineage: run, dataset digest, code, environment')
   console.log('  npx keel models alias history fraud')
   console.log('  npx keel server --port 5000              # MLflow clients: MLFLOW_TRACKING_URI=http://127.0.0.1:5000')
