@@ -32,6 +32,18 @@ export interface ArtifactStore {
   list(dir: string): Promise<ArtifactInfo[]>
   /** Deletes a file or a whole directory; returns how many files it removed. */
   delete(path: string): Promise<number>
-  /** Removes content that no path names any more; returns bytes freed. */
-  collectGarbage(): Promise<{ objects: number; bytes: number }>
+  /**
+   * Removes content that no path names any more, and temp files left by interrupted uploads.
+   * Content younger than the adapter's grace period survives, so a concurrent `put` is never swept.
+   */
+  collectGarbage(): Promise<GarbageCollection>
+}
+
+export interface GarbageCollection {
+  /** Unreferenced content objects removed. */
+  objects: number
+  /** Stale temp files (interrupted uploads) removed. */
+  tempFiles: number
+  /** Bytes freed by both. */
+  bytes: number
 }
