@@ -1,0 +1,7 @@
+export * from './wire-numbers.js'
+export * from './wire-types.js'
+export * from './mlflow-wire.js'
+export * from './parse-request.js'
+export * from './fast-schema.js'
+export * from './endpoint.js'
+export * from './endpoints.js'

@@ -1,0 +1,155 @@
+import { z } from 'zod'
+import { empty, endpoint, pageToken, stringList, tagList } from './endpoint.js'
+import { enumSchema, int64Schema } from './wire-numbers.js'
+import { wireFileInfo, wireLoggedModel } from './wire-types.js'
+
+/** MLflow 3's LoggedModel RPCs (needed by `log_model`) and the artifact proxy's JSON RPCs. */
+
+const tag = 'logged-models'
+const modelId = { model_id: z.string() }
+
+export const loggedModelEndpoints = {
+  createLoggedModel: endpoint({
+    operationId: 'createLoggedModel',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/logged-models',
+    summary: 'Create a logged model (status PENDING); upload its files to info.artifact_uri, then finalize it.',
+    tag,
+    request: z.object({
+      experiment_id: z.string(),
+      name: z.string().optional(),
+      model_type: z.string().optional(),
+      source_run_id: z.string().optional(),
+      params: tagList.optional(),
+      tags: tagList.optional(),
+    }),
+    response: z.object({ model: wireLoggedModel }),
+  }),
+  getLoggedModel: endpoint({
+    operationId: 'getLoggedModel',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}',
+    summary: 'Get a logged model.',
+    tag,
+    request: z.object(modelId),
+    response: z.object({ model: wireLoggedModel }),
+  }),
+  finalizeLoggedModel: endpoint({
+    operationId: 'finalizeLoggedModel',
+    method: 'PATCH',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}',
+    summary: 'Finalize a logged model: LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.',
+    tag,
+    request: z.object({
+      ...modelId,
+      status: enumSchema(['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED']),
+    }),
+    response: z.object({ model: wireLoggedModel }),
+  }),
+  deleteLoggedModel: endpoint({
+    operationId: 'deleteLoggedModel',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}',
+    summary: 'Delete a logged model.',
+    tag,
+    request: z.object(modelId),
+    response: empty,
+  }),
+  searchLoggedModels: endpoint({
+    operationId: 'searchLoggedModels',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/search',
+    summary: 'List the logged models of experiments, newest first, at most 50 a page (filter and order_by are not supported yet).',
+    tag,
+    request: z.object({
+      experiment_ids: stringList,
+      filter: z.string().optional(),
+      datasets: z.array(z.unknown()).optional(),
+      max_results: int64Schema().optional(),
+      order_by: z.array(z.unknown()).optional(),
+      page_token: pageToken,
+    }),
+    response: z.object({ models: z.array(wireLoggedModel).optional(), next_page_token: z.string().optional() }),
+  }),
+  setLoggedModelTags: endpoint({
+    operationId: 'setLoggedModelTags',
+    method: 'PATCH',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}/tags',
+    summary: 'Set tags on a logged model.',
+    tag,
+    request: z.object({ ...modelId, tags: tagList }),
+    response: empty,
+  }),
+  deleteLoggedModelTag: endpoint({
+    operationId: 'deleteLoggedModelTag',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}/tags/{tag_key}',
+    summary: 'Delete a tag of a logged model.',
+    tag,
+    request: z.object({ ...modelId, tag_key: z.string() }),
+    response: empty,
+  }),
+  logLoggedModelParams: endpoint({
+    operationId: 'logLoggedModelParams',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/logged-models/{model_id}/params',
+    summary: 'Log params of a logged model.',
+    tag,
+    request: z.object({ ...modelId, params: tagList }),
+    response: empty,
+  }),
+}
+
+export const artifactEndpoints = {
+  listArtifactsProxy: endpoint({
+    operationId: 'listProxiedArtifacts',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow-artifacts/artifacts',
+    summary: 'List a directory of the artifact store; paths are relative to `path`.',
+    tag: 'artifacts',
+    request: z.object({ path: z.string().optional() }),
+    response: z.object({ files: z.array(wireFileInfo).optional() }),
+  }),
+  createMultipartUpload: endpoint({
+    operationId: 'createMultipartUpload',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow-artifacts/mpu/create/{artifact_path}',
+    summary: 'Not supported: answers 501 NOT_IMPLEMENTED so MLflow clients fall back to a plain PUT.',
+    tag: 'artifacts',
+    wildcard: 'artifact_path',
+    request: z.object({ artifact_path: z.string(), path: z.string(), num_parts: int64Schema().optional() }),
+    response: empty,
+  }),
+  completeMultipartUpload: endpoint({
+    operationId: 'completeMultipartUpload',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow-artifacts/mpu/complete/{artifact_path}',
+    summary: 'Not supported (501 NOT_IMPLEMENTED).',
+    tag: 'artifacts',
+    wildcard: 'artifact_path',
+    request: z.object({ artifact_path: z.string(), path: z.string(), upload_id: z.string() }),
+    response: empty,
+  }),
+  abortMultipartUpload: endpoint({
+    operationId: 'abortMultipartUpload',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow-artifacts/mpu/abort/{artifact_path}',
+    summary: 'Not supported (501 NOT_IMPLEMENTED).',
+    tag: 'artifacts',
+    wildcard: 'artifact_path',
+    request: z.object({ artifact_path: z.string(), path: z.string(), upload_id: z.string() }),
+    response: empty,
+  }),
+}

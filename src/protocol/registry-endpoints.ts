@@ -1,0 +1,342 @@
+import { z } from 'zod'
+import { empty, endpoint, pageToken, stringList, tagList, versionField, webhookEventField } from './endpoint.js'
+import { boolSchema, enumSchema, int64Schema } from './wire-numbers.js'
+import { wireLineage, wireModelVersion, wireRegisteredModel, wireWebhook } from './wire-types.js'
+
+/** MLflow's model registry RPCs (model_registry.proto) and webhooks (webhooks.proto). */
+
+const tag = 'registry'
+const int64 = int64Schema()
+const name = { name: z.string() }
+const nameVersion = { name: z.string(), version: versionField }
+const search = {
+  filter: z.string().optional(),
+  max_results: int64.optional(),
+  order_by: stringList.optional(),
+  page_token: pageToken,
+}
+const registeredModel = z.object({ registered_model: wireRegisteredModel })
+const modelVersion = z.object({ model_version: wireModelVersion })
+
+/** Stages by name, any case (`staging` → `Staging`), as MLflow accepts them. */
+const stage = z
+  .string()
+  .transform((value, ctx) => {
+    const found = ['None', 'Staging', 'Production', 'Archived'].find((s) => s.toLowerCase() === value.toLowerCase())
+    if (found !== undefined) return found as 'None' | 'Staging' | 'Production' | 'Archived'
+    ctx.issues.push({ code: 'custom', input: value, message: 'expected one of None, Staging, Production, Archived' })
+    return z.NEVER
+  })
+
+export const registryEndpoints = {
+  createRegisteredModel: endpoint({
+    operationId: 'createRegisteredModel',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/create',
+    summary: 'Create a registered model (a duplicate name is RESOURCE_ALREADY_EXISTS).',
+    tag,
+    request: z.object({ ...name, tags: tagList.optional(), description: z.string().optional() }),
+    response: registeredModel,
+  }),
+  renameRegisteredModel: endpoint({
+    operationId: 'renameRegisteredModel',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/rename',
+    summary: 'Rename a registered model with its versions, aliases and alias history.',
+    tag,
+    request: z.object({ ...name, new_name: z.string() }),
+    response: registeredModel,
+  }),
+  updateRegisteredModel: endpoint({
+    operationId: 'updateRegisteredModel',
+    method: 'PATCH',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/update',
+    summary: "Set a registered model's description.",
+    tag,
+    request: z.object({ ...name, description: z.string().optional() }),
+    response: registeredModel,
+  }),
+  deleteRegisteredModel: endpoint({
+    operationId: 'deleteRegisteredModel',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/delete',
+    summary: 'Delete a registered model and its versions.',
+    tag,
+    request: z.object(name),
+    response: empty,
+  }),
+  getRegisteredModel: endpoint({
+    operationId: 'getRegisteredModel',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/get',
+    summary: 'Get a registered model with its aliases and latest version per stage.',
+    tag,
+    request: z.object(name),
+    response: registeredModel,
+  }),
+  searchRegisteredModels: endpoint({
+    operationId: 'searchRegisteredModels',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/search',
+    summary: "Search registered models by name and tags (default 100, at most 1000 a page).",
+    tag,
+    request: z.object(search),
+    response: z.object({ registered_models: z.array(wireRegisteredModel).optional(), next_page_token: z.string().optional() }),
+  }),
+  getLatestVersions: endpoint({
+    operationId: 'getLatestVersions',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/get-latest-versions',
+    summary: 'Latest version per stage (legacy stages; also answers GET).',
+    tag,
+    alsoGet: true,
+    request: z.object({ ...name, stages: stringList.optional() }),
+    response: z.object({ model_versions: z.array(wireModelVersion).optional() }),
+  }),
+  setRegisteredModelTag: endpoint({
+    operationId: 'setRegisteredModelTag',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/set-tag',
+    summary: 'Set a tag on a registered model.',
+    tag,
+    request: z.object({ ...name, key: z.string(), value: z.string() }),
+    response: empty,
+  }),
+  deleteRegisteredModelTag: endpoint({
+    operationId: 'deleteRegisteredModelTag',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/delete-tag',
+    summary: 'Delete a tag of a registered model.',
+    tag,
+    request: z.object({ ...name, key: z.string() }),
+    response: empty,
+  }),
+  setAlias: endpoint({
+    operationId: 'setRegisteredModelAlias',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/alias',
+    summary: 'Point an alias at a version; the move is recorded with who made it (keel: moved_by).',
+    tag,
+    request: z.object({ ...name, alias: z.string(), version: versionField, moved_by: z.string().optional() }),
+    response: empty,
+  }),
+  deleteAlias: endpoint({
+    operationId: 'deleteRegisteredModelAlias',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/alias',
+    summary: 'Delete an alias (recorded in its history).',
+    tag,
+    request: z.object({ ...name, alias: z.string(), moved_by: z.string().optional() }),
+    response: empty,
+  }),
+  getAlias: endpoint({
+    operationId: 'getModelVersionByAlias',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/registered-models/alias',
+    summary: 'The version an alias points at; an unknown alias is 400 INVALID_PARAMETER_VALUE, as MLflow.',
+    tag,
+    request: z.object({ ...name, alias: z.string() }),
+    response: modelVersion,
+  }),
+  createModelVersion: endpoint({
+    operationId: 'createModelVersion',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/create',
+    summary: 'Register a new version (status READY), with keel lineage when given.',
+    tag,
+    request: z.object({
+      ...name,
+      source: z.string(),
+      run_id: z.string().optional(),
+      tags: tagList.optional(),
+      run_link: z.string().optional(),
+      description: z.string().optional(),
+      model_id: z.string().optional(),
+      user_id: z.string().optional().meta({ description: 'keel extension: who registers it (Basic auth wins)' }),
+      lineage: wireLineage.optional(),
+    }),
+    response: modelVersion,
+  }),
+  updateModelVersion: endpoint({
+    operationId: 'updateModelVersion',
+    method: 'PATCH',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/update',
+    summary: "Set a version's description.",
+    tag,
+    request: z.object({ ...nameVersion, description: z.string().optional() }),
+    response: modelVersion,
+  }),
+  transitionStage: endpoint({
+    operationId: 'transitionModelVersionStage',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/transition-stage',
+    summary: 'Move a version to a legacy stage (deprecated in MLflow in favour of aliases).',
+    tag,
+    request: z.object({ ...nameVersion, stage, archive_existing_versions: boolSchema() }),
+    response: modelVersion,
+  }),
+  deleteModelVersion: endpoint({
+    operationId: 'deleteModelVersion',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/delete',
+    summary: 'Delete a version (its aliases go too; numbers are never reused).',
+    tag,
+    request: z.object(nameVersion),
+    response: empty,
+  }),
+  getModelVersion: endpoint({
+    operationId: 'getModelVersion',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/get',
+    summary: 'Get a version with its aliases and lineage.',
+    tag,
+    request: z.object(nameVersion),
+    response: modelVersion,
+  }),
+  searchModelVersions: endpoint({
+    operationId: 'searchModelVersions',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/search',
+    summary: 'Search versions by name, run_id, source_path and tags.',
+    tag,
+    request: z.object(search),
+    response: z.object({ model_versions: z.array(wireModelVersion).optional(), next_page_token: z.string().optional() }),
+  }),
+  getDownloadUri: endpoint({
+    operationId: 'getModelVersionDownloadUri',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/get-download-uri',
+    summary: "Where a version's files are (runs:/ and models:/ sources resolved).",
+    tag,
+    request: z.object(nameVersion),
+    response: z.object({ artifact_uri: z.string() }),
+  }),
+  setModelVersionTag: endpoint({
+    operationId: 'setModelVersionTag',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/set-tag',
+    summary: 'Set a tag on a version.',
+    tag,
+    request: z.object({ ...nameVersion, key: z.string(), value: z.string() }),
+    response: empty,
+  }),
+  deleteModelVersionTag: endpoint({
+    operationId: 'deleteModelVersionTag',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/model-versions/delete-tag',
+    summary: 'Delete a tag of a version.',
+    tag,
+    request: z.object({ ...nameVersion, key: z.string() }),
+    response: empty,
+  }),
+}
+
+const webhookStatus = enumSchema(['ACTIVE', 'DISABLED'])
+const webhookId = { webhook_id: z.string() }
+const webhook = z.object({ webhook: wireWebhook })
+
+export const webhookEndpoints = {
+  createWebhook: endpoint({
+    operationId: 'createWebhook',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/webhooks',
+    summary: 'Subscribe a URL to registry events; deliveries are signed with the secret (HMAC-SHA256).',
+    tag: 'webhooks',
+    request: z.object({
+      name: z.string(),
+      url: z.string(),
+      events: z.array(webhookEventField),
+      description: z.string().optional(),
+      secret: z.string().optional(),
+      status: webhookStatus.optional(),
+    }),
+    response: webhook,
+  }),
+  listWebhooks: endpoint({
+    operationId: 'listWebhooks',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/webhooks',
+    summary: 'List webhooks.',
+    tag: 'webhooks',
+    request: z.object({ max_results: int64.optional(), page_token: pageToken }),
+    response: z.object({ webhooks: z.array(wireWebhook).optional(), next_page_token: z.string().optional() }),
+  }),
+  getWebhook: endpoint({
+    operationId: 'getWebhook',
+    method: 'GET',
+    api: 'mlflow',
+    path: '/mlflow/webhooks/{webhook_id}',
+    summary: 'Get a webhook (never its secret).',
+    tag: 'webhooks',
+    request: z.object(webhookId),
+    response: webhook,
+  }),
+  updateWebhook: endpoint({
+    operationId: 'updateWebhook',
+    method: 'PATCH',
+    api: 'mlflow',
+    path: '/mlflow/webhooks/{webhook_id}',
+    summary: 'Update a webhook.',
+    tag: 'webhooks',
+    request: z.object({
+      ...webhookId,
+      name: z.string().optional(),
+      description: z.string().optional(),
+      url: z.string().optional(),
+      events: z.array(webhookEventField).optional(),
+      secret: z.string().optional(),
+      status: webhookStatus.optional(),
+    }),
+    response: webhook,
+  }),
+  deleteWebhook: endpoint({
+    operationId: 'deleteWebhook',
+    method: 'DELETE',
+    api: 'mlflow',
+    path: '/mlflow/webhooks/{webhook_id}',
+    summary: 'Delete a webhook.',
+    tag: 'webhooks',
+    request: z.object(webhookId),
+    response: empty,
+  }),
+  testWebhook: endpoint({
+    operationId: 'testWebhook',
+    method: 'POST',
+    api: 'mlflow',
+    path: '/mlflow/webhooks/{webhook_id}/test',
+    summary: 'Send a signed test delivery now and report the receiver’s answer.',
+    tag: 'webhooks',
+    request: z.object({ ...webhookId, event: webhookEventField.optional() }),
+    response: z.object({
+      result: z.object({
+        success: z.boolean(),
+        response_status: z.number().int().optional(),
+        response_body: z.string().optional(),
+        error_message: z.string().optional(),
+      }),
+    }),
+  }),
+}

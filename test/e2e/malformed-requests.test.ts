@@ -1,0 +1,539 @@
+import type { z } from 'zod'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { endpointPaths } from '../../src/protocol/endpoint.js'
+import type { Endpoint, HttpMethod } from '../../src/protocol/endpoint.js'
+import { ENDPOINTS } from '../../src/protocol/endpoints.js'
+import type { EndpointName } from '../../src/protocol/endpoints.js'
+import { call, startTestServer } from '../support/server-fixture.js'
+import type { TestServer } from '../support/server-fixture.js'
+
+/**
+ * A corpus of malformed requests against every route. Each must be answered 4xx in the error shape (never
+ * 5xx), and none may change stored state: a snapshot of everything (searches, histories, alias moves,
+ * webhooks, deliveries, artifact listing) is identical before and after the whole corpus.
+ */
+
+const API = '/api/2.0/mlflow'
+const PROXY = '/api/2.0/mlflow-artifacts/artifacts'
+const UNKNOWN_RUN = 'f'.repeat(32)
+const UNKNOWN_MODEL_ID = `m-${'0'.repeat(32)}`
+
+interface Seed {
+  experimentId: string
+  runId: string
+  loggedModelId: string
+  webhookId: string
+  root: string
+}
+
+interface Case {
+  label: string
+  method: HttpMethod
+  url: string
+  body?: string | Buffer
+  contentType?: string
+}
+
+let server: TestServer
+let seed: Seed
+
+async function ok(method: HttpMethod, url: string, body?: unknown): Promise<any> {
+  const res = await call(server.app, method, url, body)
+  if (res.status !== 200) throw new Error(`seeding ${method} ${url} failed: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.json
+}
+
+async function seedStores(): Promise<Seed> {
+  const { experiment_id: experimentId } = await ok('POST', `${API}/experiments/create`, { name: 'seeded', tags: [{ key: 'team', value: 'risk' }] })
+  const run = await ok('POST', `${API}/runs/create`, { experiment_id: experimentId, run_name: 'seeded-run', start_time: 5 })
+  const runId = run.run.info.run_id as string
+  await ok('POST', `${API}/runs/log-batch`, {
+    run_id: runId,
+    metrics: Array.from({ length: 30 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), timestamp: i, step: i })),
+    params: [{ key: 'lr', value: '0.1' }],
+    tags: [{ key: 't', value: 'v' }],
+  })
+  const deleted = await ok('POST', `${API}/runs/create`, { experiment_id: experimentId, run_name: 'deleted-run' })
+  await ok('POST', `${API}/runs/delete`, { run_id: deleted.run.info.run_id })
+  const logged = await ok('POST', `${API}/logged-models`, { experiment_id: experimentId, name: 'lm', tags: [{ key: 'k', value: 'v' }] })
+  await ok('POST', `${API}/registered-models/create`, { name: 'seeded-model', tags: [{ key: 'k', value: 'v' }] })
+  await ok('POST', `${API}/model-versions/create`, { name: 'seeded-model', source: `runs:/${runId}/model`, run_id: runId })
+  await ok('POST', `${API}/model-versions/create`, { name: 'seeded-model', source: 's3://bucket/model' })
+  await ok('POST', `${API}/model-versions/set-tag`, { name: 'seeded-model', version: '1', key: 'k', value: 'v' })
+  await ok('POST', `${API}/registered-models/alias`, { name: 'seeded-model', alias: 'champion', version: '1' })
+  const webhook = await ok('POST', `${API}/webhooks`, {
+    name: 'hook',
+    url: 'https://hooks.example/keel',
+    events: ['model_version.created', 'model_version_alias.created'],
+    secret: 'sh',
+  })
+  await ok('POST', `${API}/model-versions/create`, { name: 'seeded-model', source: 's3://bucket/model-3' })
+  const root = `${experimentId}/${runId}/artifacts`
+  await server.artifacts.put(`${root}/model/MLmodel`, Buffer.from('flavors: {}\n'))
+  await server.artifacts.put(`${root}/report.txt`, Buffer.from('fine'))
+  return { experimentId, runId, loggedModelId: logged.model.info.model_id, webhookId: webhook.webhook.webhook_id, root }
+}
+
+async function listTree(dir: string, depth = 0): Promise<unknown[]> {
+  if (depth > 10) return []
+  const out: unknown[] = []
+  for (const entry of await server.artifacts.list(dir)) {
+    const path = dir === '' ? entry.path : `${dir}/${entry.path}`
+    out.push({ path, isDir: entry.isDir, size: entry.fileSize, digest: entry.digest })
+    if (entry.isDir) out.push(...(await listTree(path, depth + 1)))
+  }
+  return out
+}
+
+/** Everything the stores hold, read through the services (not HTTP). */
+async function snapshot(): Promise<unknown> {
+  const { tracking, registry } = server
+  const experiments = (await tracking.searchExperiments({ viewType: 'ALL', maxResults: 1000 })).items
+  const experimentIds = experiments.map((e) => e.experimentId)
+  const runs = (await tracking.searchRuns({ experimentIds, viewType: 'ALL', maxResults: 1000 })).items
+  const histories = []
+  for (const run of runs) {
+    for (const metric of run.data.metrics) {
+      histories.push((await tracking.getMetricHistory(run.info.runId, metric.key, { maxResults: 25_000 })).items)
+    }
+  }
+  const loggedModels = (await tracking.searchLoggedModels({ experimentIds, maxResults: 50 })).items
+  const models = (await registry.searchRegisteredModels({ maxResults: 1000 })).items
+  const versions = (await registry.searchModelVersions({ maxResults: 1000 })).items
+  const aliasMoves = []
+  for (const model of models) aliasMoves.push(await registry.aliasHistory(model.name))
+  const webhooks = await registry.listWebhooks()
+  const deliveries = []
+  for (const webhook of webhooks) deliveries.push(await registry.listDeliveries(webhook.webhookId, 1000))
+  return { experiments, runs, histories, loggedModels, models, versions, aliasMoves, webhooks, deliveries, artifacts: await listTree('') }
+}
+
+/** A valid request message per endpoint (path parameters included); every case breaks it in one way. */
+function validMessages(s: Seed): Record<EndpointName, Record<string, unknown>> {
+  const run_id = s.runId
+  const experiment_id = s.experimentId
+  const name = 'seeded-model'
+  return {
+    createExperiment: { name: 'new-experiment' },
+    getExperiment: { experiment_id },
+    getExperimentByName: { experiment_name: 'seeded' },
+    searchExperiments: { max_results: 10 },
+    updateExperiment: { experiment_id, new_name: 'renamed' },
+    deleteExperiment: { experiment_id },
+    restoreExperiment: { experiment_id },
+    setExperimentTag: { experiment_id, key: 'k', value: 'v' },
+    deleteExperimentTag: { experiment_id, key: 'team' },
+    createRun: { experiment_id, run_name: 'r', start_time: 1 },
+    updateRun: { run_id, status: 'FINISHED', end_time: 9 },
+    deleteRun: { run_id },
+    restoreRun: { run_id },
+    getRun: { run_id },
+    searchRuns: { experiment_ids: [experiment_id], max_results: 10 },
+    logMetric: { run_id, key: 'm', value: 1, timestamp: 1, step: 0 },
+    logParam: { run_id, key: 'p2', value: 'v' },
+    setTag: { run_id, key: 't2', value: 'v' },
+    deleteTag: { run_id, key: 't' },
+    logBatch: { run_id, metrics: [{ key: 'm', value: 1, timestamp: 1 }], params: [{ key: 'p3', value: 'x' }], tags: [{ key: 'a', value: 'b' }] },
+    logInputs: { run_id, datasets: [{ dataset: { name: 'd', digest: 'x', source_type: 'local', source: 's' } }] },
+    logOutputs: { run_id, models: [{ model_id: s.loggedModelId, step: 1 }] },
+    logModel: { run_id, model_json: JSON.stringify({ artifact_path: 'm', flavors: {}, utc_time_created: 'now', run_id }) },
+    getMetricHistory: { run_id, metric_key: 'loss', max_results: 10 },
+    getMetricHistoryBulkInterval: { run_ids: [run_id], metric_key: 'loss', max_results: 10 },
+    listArtifacts: { run_id, path: 'model' },
+    createLoggedModel: { experiment_id, name: 'lm2' },
+    getLoggedModel: { model_id: s.loggedModelId },
+    finalizeLoggedModel: { model_id: s.loggedModelId, status: 'LOGGED_MODEL_READY' },
+    deleteLoggedModel: { model_id: s.loggedModelId },
+    searchLoggedModels: { experiment_ids: [experiment_id], max_results: 10 },
+    setLoggedModelTags: { model_id: s.loggedModelId, tags: [{ key: 'a', value: 'b' }] },
+    deleteLoggedModelTag: { model_id: s.loggedModelId, tag_key: 'k' },
+    logLoggedModelParams: { model_id: s.loggedModelId, params: [{ key: 'a', value: 'b' }] },
+    listArtifactsProxy: { path: s.root },
+    createMultipartUpload: { artifact_path: `${s.root}/big.bin`, path: 'big.bin', num_parts: 2 },
+    completeMultipartUpload: { artifact_path: `${s.root}/big.bin`, path: 'big.bin', upload_id: 'u' },
+    abortMultipartUpload: { artifact_path: `${s.root}/big.bin`, path: 'big.bin', upload_id: 'u' },
+    createRegisteredModel: { name: 'another-model' },
+    renameRegisteredModel: { name, new_name: 'renamed-model' },
+    updateRegisteredModel: { name, description: 'd' },
+    deleteRegisteredModel: { name },
+    getRegisteredModel: { name },
+    searchRegisteredModels: { max_results: 10 },
+    getLatestVersions: { name, stages: ['None'] },
+    setRegisteredModelTag: { name, key: 'k2', value: 'v' },
+    deleteRegisteredModelTag: { name, key: 'k' },
+    setAlias: { name, alias: 'challenger', version: '2' },
+    deleteAlias: { name, alias: 'champion' },
+    getAlias: { name, alias: 'champion' },
+    createModelVersion: { name, source: 's3://bucket/new' },
+    updateModelVersion: { name, version: '1', description: 'd' },
+    transitionStage: { name, version: '1', stage: 'Staging', archive_existing_versions: false },
+    deleteModelVersion: { name, version: '1' },
+    getModelVersion: { name, version: '1' },
+    searchModelVersions: { max_results: 10 },
+    getDownloadUri: { name, version: '1' },
+    setModelVersionTag: { name, version: '1', key: 'k2', value: 'v' },
+    deleteModelVersionTag: { name, version: '1', key: 'k' },
+    createWebhook: { name: 'w', url: 'https://x.example/h', events: ['model_version.created'] },
+    listWebhooks: { max_results: 10 },
+    getWebhook: { webhook_id: s.webhookId },
+    updateWebhook: { webhook_id: s.webhookId, name: 'renamed' },
+    deleteWebhook: { webhook_id: s.webhookId },
+    testWebhook: { webhook_id: s.webhookId },
+    aliasHistory: { name, alias: 'champion' },
+    sampledMetrics: { run_ids: [run_id], metric_key: 'loss', max_points: 10 },
+    collectGarbage: { older_than_ms: 1000 },
+    webhookDeliveries: { webhook_id: s.webhookId, max_results: 10 },
+    serverInfo: {},
+  }
+}
+
+const pathParams = (ep: Endpoint): string[] => [...ep.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '')
+
+function urlOf(ep: Endpoint, message: Record<string, unknown>, base = 0): string {
+  const template = endpointPaths(ep)[base] ?? ''
+  return template.replace(/\{([^}]+)\}/g, (_, p: string) =>
+    p === ep.wildcard ? String(message[p]) : encodeURIComponent(String(message[p])),
+  )
+}
+
+function query(message: Record<string, unknown>, skip: readonly string[]): string {
+  const parts: string[] = []
+  for (const [key, value] of Object.entries(message)) {
+    if (skip.includes(key)) continue
+    for (const item of Array.isArray(value) ? value : [value]) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`)
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`
+}
+
+function bodyOf(message: Record<string, unknown>, skip: readonly string[]): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(message).filter(([k]) => !skip.includes(k))))
+}
+
+function request(ep: Endpoint, method: HttpMethod, message: Record<string, unknown>, label: string): Case {
+  const inPath = pathParams(ep)
+  const url = urlOf(ep, message)
+  if (method === 'GET') return { label, method, url: `${url}${query(message, inPath)}` }
+  return { label, method, url, body: bodyOf(message, inPath), contentType: 'application/json' }
+}
+
+/** A value the field's schema refuses, for a wrong-type case. */
+function wrongValue(field: z.ZodType, method: HttpMethod): unknown {
+  const candidates: unknown[] = method === 'GET' ? ['not-a-number-#', 'NOPE'] : [{ bad: true }, 12345.5, 'not-a-number-#', [[1]], true]
+  return candidates.find((c) => !field.safeParse(c).success)
+}
+
+const OVERSIZED = Buffer.from(JSON.stringify({ name: 'x'.repeat(4 * 1024 * 1024 + 10) }))
+
+function genericCases(name: EndpointName, ep: Endpoint, valid: Record<string, unknown>): Case[] {
+  const cases: Case[] = []
+  const shape = ep.request.shape as Record<string, z.ZodType>
+  const inPath = pathParams(ep)
+  const methods: HttpMethod[] = ep.alsoGet === true ? [ep.method, 'GET'] : [ep.method]
+  const required = Object.keys(shape).filter((k) => !inPath.includes(k) && !shape[k]!.safeParse(undefined).success)
+  for (const method of methods) {
+    const tag = `${name} ${method}`
+    if (required.length > 0) {
+      const missing = Object.fromEntries(Object.entries(valid).filter(([k]) => inPath.includes(k)))
+      cases.push(request(ep, method, missing, `${tag}: missing required fields`))
+      for (const field of required) {
+        const without = Object.fromEntries(Object.entries(valid).filter(([k]) => k !== field))
+        cases.push(request(ep, method, without, `${tag}: missing ${field}`))
+      }
+    }
+    for (const [field, schema] of Object.entries(shape)) {
+      if (inPath.includes(field)) continue
+      // A query string turns any value into a list item, so GET lists cannot have a wrong type.
+      const isList = schema.safeParse(['x']).success
+      if (method === 'GET' && isList) continue
+      const bad = wrongValue(schema, method)
+      if (bad !== undefined) cases.push(request(ep, method, { ...valid, [field]: bad }, `${tag}: wrong type of ${field}`))
+      const value = valid[field]
+      if (method === 'GET' && value !== undefined) {
+        const url = `${urlOf(ep, valid)}${query({ ...valid, [field]: [value, value] }, inPath)}`
+        cases.push({ label: `${tag}: ${field} repeated`, method, url })
+      }
+    }
+    if (method !== 'GET') {
+      const url = urlOf(ep, valid)
+      cases.push({ label: `${tag}: bad JSON`, method, url, body: '{"name": ', contentType: 'application/json' })
+      for (const body of ['[1, 2]', '"text"', 'null', '42']) cases.push({ label: `${tag}: JSON ${body}`, method, url, body, contentType: 'application/json' })
+      cases.push({ label: `${tag}: text/plain`, method, url, body: bodyOf(valid, inPath), contentType: 'text/plain' })
+      cases.push({ label: `${tag}: form`, method, url, body: 'name=x', contentType: 'application/x-www-form-urlencoded' })
+      cases.push({ label: `${tag}: no content type`, method, url, body: bodyOf(valid, inPath) })
+      cases.push({ label: `${tag}: oversized`, method, url, body: OVERSIZED, contentType: 'application/json' })
+    }
+  }
+  // Methods the path does not serve.
+  const served = new Set(
+    (Object.values(ENDPOINTS) as Endpoint[]).filter((other) => other.path === ep.path && other.api === ep.api).flatMap((o) => [o.method]),
+  )
+  if (methods.includes('GET')) served.add('GET')
+  for (const method of ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'] as HttpMethod[]) {
+    if (served.has(method) || ep.wildcard !== undefined) continue
+    cases.push({ label: `${name}: wrong method ${method}`, method, url: urlOf(ep, valid), ...(method === 'GET' ? {} : { body: '{}', contentType: 'application/json' }) })
+  }
+  return cases
+}
+
+/** Ids and names that name nothing; only for calls that would otherwise read or change that thing. */
+const UNKNOWN: Partial<Record<EndpointName, Record<string, unknown>>> = {
+  getExperiment: { experiment_id: '987654' },
+  getExperimentByName: { experiment_name: 'no-such-experiment' },
+  updateExperiment: { experiment_id: '987654' },
+  deleteExperiment: { experiment_id: '987654' },
+  restoreExperiment: { experiment_id: '987654' },
+  setExperimentTag: { experiment_id: '987654' },
+  deleteExperimentTag: { experiment_id: '987654' },
+  createRun: { experiment_id: '987654' },
+  updateRun: { run_id: UNKNOWN_RUN },
+  deleteRun: { run_id: UNKNOWN_RUN },
+  restoreRun: { run_id: UNKNOWN_RUN },
+  getRun: { run_id: UNKNOWN_RUN },
+  logMetric: { run_id: UNKNOWN_RUN },
+  logParam: { run_id: UNKNOWN_RUN },
+  setTag: { run_id: UNKNOWN_RUN },
+  deleteTag: { run_id: UNKNOWN_RUN },
+  logBatch: { run_id: UNKNOWN_RUN },
+  logInputs: { run_id: UNKNOWN_RUN },
+  logOutputs: { run_id: UNKNOWN_RUN },
+  logModel: { run_id: UNKNOWN_RUN },
+  listArtifacts: { run_id: UNKNOWN_RUN },
+  getMetricHistory: { run_id: UNKNOWN_RUN },
+  getMetricHistoryBulkInterval: { run_ids: [UNKNOWN_RUN] },
+  sampledMetrics: { run_ids: [UNKNOWN_RUN] },
+  aliasHistory: { name: 'no-such-model' },
+  createLoggedModel: { experiment_id: '987654' },
+  getLoggedModel: { model_id: UNKNOWN_MODEL_ID },
+  finalizeLoggedModel: { model_id: UNKNOWN_MODEL_ID },
+  deleteLoggedModel: { model_id: UNKNOWN_MODEL_ID },
+  setLoggedModelTags: { model_id: UNKNOWN_MODEL_ID },
+  deleteLoggedModelTag: { model_id: UNKNOWN_MODEL_ID },
+  logLoggedModelParams: { model_id: UNKNOWN_MODEL_ID },
+  renameRegisteredModel: { name: 'no-such-model' },
+  updateRegisteredModel: { name: 'no-such-model' },
+  deleteRegisteredModel: { name: 'no-such-model' },
+  getRegisteredModel: { name: 'no-such-model' },
+  getLatestVersions: { name: 'no-such-model' },
+  setRegisteredModelTag: { name: 'no-such-model' },
+  deleteRegisteredModelTag: { name: 'no-such-model' },
+  setAlias: { version: '999' },
+  getAlias: { alias: 'nope' },
+  createModelVersion: { name: 'no-such-model' },
+  updateModelVersion: { version: '999' },
+  transitionStage: { version: '999' },
+  deleteModelVersion: { version: '999' },
+  getModelVersion: { version: '999' },
+  getDownloadUri: { version: '999' },
+  setModelVersionTag: { version: '999' },
+  deleteModelVersionTag: { version: '999' },
+  getWebhook: { webhook_id: 'wh-nope' },
+  updateWebhook: { webhook_id: 'wh-nope' },
+  deleteWebhook: { webhook_id: 'wh-nope' },
+  testWebhook: { webhook_id: 'wh-nope' },
+  webhookDeliveries: { webhook_id: 'wh-nope' },
+  collectGarbage: { run_ids: [UNKNOWN_RUN] },
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64url')
+const BAD_TOKENS = ['garbage!!', b64('not json'), b64('[1]'), b64('{"offset":-5}'), b64('{"offset":"x"}')]
+const PAGED: EndpointName[] = [
+  'searchExperiments',
+  'searchRuns',
+  'searchRegisteredModels',
+  'searchModelVersions',
+  'searchLoggedModels',
+  'getMetricHistory',
+  'listWebhooks',
+]
+const SIZED: EndpointName[] = [...PAGED, 'getMetricHistoryBulkInterval', 'webhookDeliveries', 'sampledMetrics']
+const FILTERS: Partial<Record<EndpointName, string[]>> = {
+  searchExperiments: ["name = ", "name ~ 'x'", "name = 'a' OR name = 'b'", "'unterminated", 'creation_time > soon', 'tags.x > 3 AND'],
+  searchRuns: [
+    'metrics.auc >>> 1',
+    'params.lr = 0.1',
+    "attributes.nope = 'x'",
+    "metrics.auc > 'high'",
+    "params.a = 'b' OR params.c = 'd'",
+    "tags.t = 'unterminated",
+    "datasets.foo = 'x'",
+    "status IN ('RUNNING')",
+    '(metrics.auc > 1)',
+  ],
+  searchRegisteredModels: ["foo = 'bar'", "name >> 'x'", "name = 'a' OR name = 'b'", "tags.k IN ('x')"],
+  searchModelVersions: ["nope = 'x'", "run_id IN 'x'", "name ='unterminated", "name = 'a' OR name = 'b'"],
+}
+const ORDER_BYS: Partial<Record<EndpointName, string[]>> = {
+  searchExperiments: ['name SIDEWAYS', 'nope DESC', 'metrics.x DESC'],
+  searchRuns: ['metrics.auc SIDEWAYS', 'nope.x DESC', "'"],
+  searchRegisteredModels: ['nope DESC', 'name SIDEWAYS'],
+  searchModelVersions: ['nope DESC'],
+}
+
+function specificCases(s: Seed, valid: Record<EndpointName, Record<string, unknown>>): Case[] {
+  const cases: Case[] = []
+  const ep = (name: EndpointName): Endpoint => ENDPOINTS[name] as Endpoint
+  for (const [name, override] of Object.entries(UNKNOWN) as Array<[EndpointName, Record<string, unknown>]>) {
+    cases.push(request(ep(name), ep(name).method, { ...valid[name], ...override }, `${name}: unknown id`))
+  }
+  for (const name of PAGED) {
+    for (const token of BAD_TOKENS) cases.push(request(ep(name), ep(name).method, { ...valid[name], page_token: token }, `${name}: page token ${token}`))
+  }
+  for (const name of SIZED) {
+    const field = name === 'sampledMetrics' ? 'max_points' : 'max_results'
+    for (const size of [1_000_000_000, 0, -1, 1.5]) {
+      cases.push(request(ep(name), ep(name).method, { ...valid[name], [field]: size }, `${name}: ${field}=${size}`))
+    }
+  }
+  for (const [name, filters] of Object.entries(FILTERS) as Array<[EndpointName, string[]]>) {
+    for (const filter of filters) cases.push(request(ep(name), ep(name).method, { ...valid[name], filter }, `${name}: filter ${filter}`))
+  }
+  for (const [name, orders] of Object.entries(ORDER_BYS) as Array<[EndpointName, string[]]>) {
+    for (const order of orders) cases.push(request(ep(name), ep(name).method, { ...valid[name], order_by: [order] }, `${name}: order_by ${order}`))
+  }
+
+  // log-batch limits and MLflow's value rules
+  const metric = (i: number) => ({ key: `m${i % 7}`, value: i, timestamp: i, step: i })
+  const kv = (i: number) => ({ key: `k${i}`, value: 'v' })
+  const batches: Array<[string, Record<string, unknown>]> = [
+    ['1001 metrics', { metrics: Array.from({ length: 1001 }, (_, i) => metric(i)) }],
+    ['101 params', { params: Array.from({ length: 101 }, (_, i) => kv(i)) }],
+    ['101 tags', { tags: Array.from({ length: 101 }, (_, i) => kv(i)) }],
+    ['1001 entries', { metrics: Array.from({ length: 1000 }, (_, i) => metric(i)), tags: [kv(1)] }],
+    ['changed param', { params: [{ key: 'lr', value: '0.2' }] }],
+    ['conflicting params', { params: [{ key: 'new', value: 'a' }, { key: 'new', value: 'b' }] }],
+    ['param too long', { params: [{ key: 'long', value: 'x'.repeat(6001) }] }],
+    ['tag too long', { tags: [{ key: 'long', value: 'x'.repeat(8001) }] }],
+    ['key with ..', { metrics: [{ key: '../etc', value: 1, timestamp: 1 }] }],
+    ['empty key', { params: [{ key: '', value: '1' }] }],
+    ['bad key characters', { tags: [{ key: 'a;drop', value: '1' }] }],
+    ['fractional step', { metrics: [{ key: 'm', value: 1, timestamp: 1, step: 1.5 }] }],
+    ['timestamp as word', { metrics: [{ key: 'm', value: 1, timestamp: 'now' }] }],
+    ['value as word', { metrics: [{ key: 'm', value: 'high', timestamp: 1 }] }],
+  ]
+  for (const [label, extra] of batches) {
+    cases.push(request(ep('logBatch'), 'POST', { run_id: s.runId, ...extra }, `logBatch: ${label}`))
+  }
+  cases.push(request(ep('logParam'), 'POST', { run_id: s.runId, key: 'lr', value: '0.3' }, 'logParam: changed value'))
+  cases.push(request(ep('logBatch'), 'POST', { run_id: 'bad id!', metrics: [metric(1)] }, 'logBatch: malformed run id'))
+
+  // other domain rules
+  const more: Array<[EndpointName, Record<string, unknown>, string]> = [
+    ['createExperiment', { name: '' }, 'empty name'],
+    ['createExperiment', { name: 'seeded' }, 'duplicate name'],
+    ['createExperiment', { name: 'x'.repeat(501) }, 'name too long'],
+    ['updateExperiment', { experiment_id: s.experimentId, new_name: '' }, 'empty new name'],
+    ['getExperiment', { experiment_id: 'abc' }, 'non-numeric id'],
+    ['updateRun', { run_id: s.runId, status: 'DONE' }, 'unknown status'],
+    ['createRun', { experiment_id: s.experimentId, run_name: 'x'.repeat(251) }, 'run name too long'],
+    ['logMetric', { run_id: s.runId, key: 'm', value: 1 }, 'no timestamp'],
+    ['logModel', { run_id: s.runId, model_json: 'not json' }, 'model_json not JSON'],
+    ['logModel', { run_id: s.runId, model_json: '{"flavors": {}}' }, 'model_json missing fields'],
+    ['logModel', { run_id: s.runId, model_json: '[1]' }, 'model_json a list'],
+    ['finalizeLoggedModel', { model_id: s.loggedModelId, status: 'LOGGED_MODEL_PENDING' }, 'finalize as pending'],
+    ['searchLoggedModels', { experiment_ids: [s.experimentId], filter: "name = 'x'" }, 'filter'],
+    ['createRegisteredModel', { name: 'seeded-model' }, 'duplicate name'],
+    ['createRegisteredModel', { name: 'a/b' }, 'slash in name'],
+    ['createRegisteredModel', { name: '' }, 'empty name'],
+    ['updateRegisteredModel', { name: 'seeded-model', description: 'x'.repeat(100_001) }, 'description too long'],
+    ['setAlias', { name: 'seeded-model', alias: 'latest', version: '1' }, 'reserved alias latest'],
+    ['setAlias', { name: 'seeded-model', alias: 'v12', version: '1' }, 'reserved alias v12'],
+    ['setAlias', { name: 'seeded-model', alias: 'bad alias!', version: '1' }, 'bad alias characters'],
+    ['setAlias', { name: 'seeded-model', alias: 'ok', version: 'one' }, 'non-numeric version'],
+    ['transitionStage', { name: 'seeded-model', version: '1', stage: 'Prod', archive_existing_versions: false }, 'unknown stage'],
+    ['transitionStage', { name: 'seeded-model', version: '1', stage: 'Staging' }, 'archive flag missing'],
+    ['getLatestVersions', { name: 'seeded-model', stages: ['Prod'] }, 'unknown stage'],
+    ['createModelVersion', { name: 'seeded-model', source: 's3://x', lineage: { environment: 'node' } }, 'lineage of the wrong shape'],
+    ['createWebhook', { name: 'w', url: 'not a url', events: ['model_version.created'] }, 'bad url'],
+    ['createWebhook', { name: 'w', url: 'ftp://x.example', events: ['model_version.created'] }, 'non-http url'],
+    ['createWebhook', { name: 'w', url: 'https://x.example', events: [] }, 'no events'],
+    ['createWebhook', { name: 'w', url: 'https://x.example', events: ['prompt.created'] }, 'unknown event'],
+    ['updateWebhook', { webhook_id: s.webhookId, status: 'PAUSED' }, 'unknown status'],
+    ['getMetricHistoryBulkInterval', { run_ids: [s.runId], metric_key: 'loss', start_step: 5 }, 'start without end'],
+    ['getMetricHistoryBulkInterval', { run_ids: [s.runId], metric_key: 'loss', start_step: 5, end_step: 1 }, 'start after end'],
+    ['getMetricHistoryBulkInterval', { run_ids: Array.from({ length: 101 }, (_, i) => `r${i}`), metric_key: 'loss' }, '101 runs'],
+    ['sampledMetrics', { run_ids: [s.runId], metric_key: 'loss', start_step: 9, end_step: 1 }, 'start after end'],
+    ['collectGarbage', { older_than_ms: -5 }, 'negative age'],
+    ['aliasHistory', { name: 'seeded-model', alias: 'bad alias!' }, 'bad alias'],
+  ]
+  for (const [name, message, label] of more) cases.push(request(ep(name), ep(name).method, message, `${name}: ${label}`))
+
+  // artifact paths that try to leave the store
+  const traversal = ['a/../../etc/passwd', 'a/%2e%2e/%2e%2e/x', 'a/b%5Cc', 'a//b', 'a/%00', '%2Fetc%2Fpasswd', '..']
+  for (const path of traversal) {
+    cases.push({ label: `PUT artifact ${path}`, method: 'PUT', url: `${PROXY}/${path}`, body: 'x', contentType: 'application/octet-stream' })
+    cases.push({ label: `GET artifact ${path}`, method: 'GET', url: `${PROXY}/${path}` })
+    cases.push({ label: `DELETE artifact ${path}`, method: 'DELETE', url: `${PROXY}/${path}` })
+    cases.push({ label: `mpu ${path}`, method: 'POST', url: `/api/2.0/mlflow-artifacts/mpu/create/${path}`, body: '{"path": "x"}', contentType: 'application/json' })
+  }
+  for (const path of ['../x', '/etc', 'a/../..', 'a\\b']) {
+    cases.push({ label: `list proxy ${path}`, method: 'GET', url: `${PROXY}?path=${encodeURIComponent(path)}` })
+    cases.push({ label: `list run ${path}`, method: 'GET', url: `${API}/artifacts/list?run_id=${s.runId}&path=${encodeURIComponent(path)}` })
+  }
+  cases.push({ label: 'GET missing artifact', method: 'GET', url: `${PROXY}/${s.root}/nope.bin` })
+  cases.push({ label: 'GET artifact directory', method: 'GET', url: `${PROXY}/${s.root}/model` })
+  cases.push({ label: 'PUT artifact over a file as directory', method: 'PUT', url: `${PROXY}/${s.root}/report.txt/inner`, body: 'x' })
+  cases.push({ label: 'PUT empty artifact path', method: 'PUT', url: `${PROXY}/`, body: 'x' })
+
+  // unknown routes
+  for (const url of [`${API}/experiments/frobnicate`, '/api/2.0/mlflow', '/api/9.9/mlflow/experiments/get', '/api/keel/v1/nope', '/nope']) {
+    cases.push({ label: `unknown route ${url}`, method: 'GET', url })
+    cases.push({ label: `unknown route POST ${url}`, method: 'POST', url, body: '{}', contentType: 'application/json' })
+  }
+  return cases
+}
+
+describe('malformed requests', () => {
+  let cases: Case[] = []
+  let before: unknown
+
+  beforeAll(async () => {
+    server = await startTestServer()
+    seed = await seedStores()
+    const valid = validMessages(seed)
+    for (const name of Object.keys(ENDPOINTS) as EndpointName[]) cases.push(...genericCases(name, ENDPOINTS[name] as Endpoint, valid[name]))
+    cases.push(...specificCases(seed, valid))
+    before = await snapshot()
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it('answers every one with 4xx in the error shape and changes nothing', async () => {
+    expect(cases.length).toBeGreaterThan(800)
+    const failures: string[] = []
+    for (const c of cases) {
+      const response = await server.app.inject({
+        method: c.method,
+        url: c.url,
+        ...(c.body === undefined ? {} : { payload: c.body }),
+        headers: c.contentType === undefined ? {} : { 'content-type': c.contentType },
+      })
+      let body: unknown
+      try {
+        body = JSON.parse(response.body)
+      } catch {
+        body = response.body
+      }
+      const shaped =
+        body !== null &&
+        typeof body === 'object' &&
+        typeof (body as Record<string, unknown>)['error_code'] === 'string' &&
+        typeof (body as Record<string, unknown>)['message'] === 'string'
+      if (response.statusCode < 400 || response.statusCode >= 500 || !shaped) {
+        failures.push(`${c.label} → ${response.statusCode} ${response.body.slice(0, 160)}`)
+      }
+    }
+    expect(failures).toEqual([])
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('also refuses the same malformed calls under /ajax-api', async () => {
+    const res = await call(server.app, 'POST', '/ajax-api/2.0/mlflow/runs/log-batch', {
+      run_id: seed.runId,
+      params: Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: 'v' })),
+    })
+    expect(res.status).toBe(400)
+    expect(res.json.error_code).toBe('INVALID_PARAMETER_VALUE')
+    expect(res.json.message).toMatch(/100/)
+  })
+})
