@@ -174,6 +174,8 @@ export function fromWireRun(wire: WireRun): Run {
 export function toWireFileInfo(info: ArtifactInfo, prefix = ''): WireFileInfo {
   const wire: WireFileInfo = { path: prefix === '' ? info.path : `${prefix}/${info.path}`, is_dir: info.isDir }
   if (!info.isDir && info.fileSize !== undefined) wire.file_size = info.fileSize
+  // keel extension: the content's sha256, so clients can verify and record lineage over HTTP.
+  if (!info.isDir && info.digest !== undefined) wire.digest = info.digest
   return wire
 }
 
@@ -181,6 +183,7 @@ export function fromWireFileInfo(wire: WireFileInfo): ArtifactInfo {
   const info: ArtifactInfo = { path: str(wire.path), isDir: wire.is_dir === true }
   const size = toInt64(wire.file_size)
   if (!info.isDir && size !== undefined) info.fileSize = size
+  if (!info.isDir && typeof wire.digest === 'string' && /^[0-9a-f]{64}$/.test(wire.digest)) info.digest = wire.digest
   return info
 }
 

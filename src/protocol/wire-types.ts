@@ -78,7 +78,7 @@ export const wireRun = z.object({
 })
 export type WireRun = z.infer<typeof wireRun>
 
-export const wireFileInfo = z.object({ path: z.string(), is_dir: z.boolean(), file_size: int64.optional() })
+export const wireFileInfo = z.object({ path: z.string(), is_dir: z.boolean(), file_size: int64.optional(), digest: z.string().optional() })
 export type WireFileInfo = z.infer<typeof wireFileInfo>
 
 export const wireLoggedModelStatus = z.enum(['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'])

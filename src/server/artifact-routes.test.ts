@@ -6,6 +6,9 @@ import { call, startTestServer } from '../../test/support/server-fixture.js'
 import type { TestServer } from '../../test/support/server-fixture.js'
 import type { Logger } from '../core/logger.js'
 
+/** keel adds each file's sha256 to MLflow's FileInfo; MLflow clients ignore unknown fields. */
+const SHA256 = expect.stringMatching(/^[0-9a-f]{64}$/)
+
 const API = '/api/2.0/mlflow'
 const PROXY = '/api/2.0/mlflow-artifacts/artifacts'
 
@@ -70,11 +73,11 @@ describe('artifact proxy', () => {
     await server.artifacts.put(`${root}/dir/b.txt`, Buffer.from('bb'))
     const list = await call(server.app, 'GET', `${PROXY}?path=${root}`)
     expect(list.json.files).toEqual([
-      { path: 'a.txt', is_dir: false, file_size: 1 },
+      { path: 'a.txt', is_dir: false, file_size: 1, digest: SHA256 },
       { path: 'dir', is_dir: true },
     ])
     expect((await call(server.app, 'DELETE', `${PROXY}/${root}/dir`)).status).toBe(200)
-    expect((await call(server.app, 'GET', `${PROXY}?path=${root}`)).json.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: 1 }])
+    expect((await call(server.app, 'GET', `${PROXY}?path=${root}`)).json.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: 1, digest: SHA256 }])
     const missing = await call(server.app, 'GET', `${PROXY}/${root}/dir/b.txt`)
     expect(missing).toMatchObject({ status: 404, json: { error_code: 'RESOURCE_DOES_NOT_EXIST' } })
   })
@@ -171,8 +174,8 @@ describe('artifacts/list by run', () => {
     expect(top.json).toEqual({ root_uri: `mlflow-artifacts:/${root}`, files: [{ path: 'model', is_dir: true }] })
     const inner = await call(server.app, 'GET', `${API}/artifacts/list?run_id=${runId}&path=model`)
     expect(inner.json.files).toEqual([
-      { path: 'model/MLmodel', is_dir: false, file_size: 11 },
-      { path: 'model/model.pkl', is_dir: false, file_size: 4 },
+      { path: 'model/MLmodel', is_dir: false, file_size: 11, digest: SHA256 },
+      { path: 'model/model.pkl', is_dir: false, file_size: 4, digest: SHA256 },
     ])
     expect((await call(server.app, 'GET', `${API}/artifacts/list?run_id=${runId}&path=../../x`)).status).toBe(400)
     expect((await call(server.app, 'GET', `${API}/artifacts/list?run_id=nope`)).status).toBe(404)

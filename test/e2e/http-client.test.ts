@@ -268,6 +268,7 @@ describe.each(harnesses)('%s', (label, makeHarness) => {
 
     const got = await artifacts.get('0/r1/artifacts/data/big.bin')
     expect(got.size).toBe(chunk.length * chunks)
+    expect(got.digest).toBe(big.digest)
     const bytes = await buffer(got.body)
     expect(bytes.length).toBe(chunk.length * chunks)
     expect(bytes.every((b) => b === 7)).toBe(true)
@@ -279,7 +280,7 @@ describe.each(harnesses)('%s', (label, makeHarness) => {
       ['model', true],
     ])
     const model = await artifacts.list('0/r1/artifacts/model')
-    expect(model).toEqual([expect.objectContaining({ path: 'model.json', isDir: false, fileSize: 13 })])
+    expect(model).toEqual([expect.objectContaining({ path: 'model.json', isDir: false, fileSize: 13, digest: small.digest })])
     expect(await artifacts.list('0/nothing/here')).toEqual([])
     expect(await artifacts.stat('0/r1/artifacts/model/model.json')).toMatchObject({ isDir: false, fileSize: 13 })
     expect(await artifacts.stat('0/r1/artifacts/none.txt')).toBeUndefined()
@@ -327,11 +328,8 @@ describe.each(harnesses)('%s', (label, makeHarness) => {
     const again = await keel.registerModel({ name: 'fraud', source: `runs:/${run.id}/model` })
     expect(again).toMatchObject({ version: '2', source: version.source, runId: run.id })
     expect(again.lineage.artifactDigest).toBe(version.lineage.artifactDigest)
-    if (label === 'local SQLite') {
-      // The digest of the model directory, from the digests the artifact store keeps. Over HTTP it needs the
-      // server to list file digests (not part of MLflow's FileInfo), so it is absent there for now.
-      expect(version.lineage.artifactDigest).toMatch(/^[0-9a-f]{64}$/)
-    }
+    // The digest of the model directory, from the digests the artifact store keeps (listed over HTTP too).
+    expect(version.lineage.artifactDigest).toMatch(/^[0-9a-f]{64}$/)
   })
 
   it('garbage collection purges deleted runs with their artifacts', async () => {

@@ -3,6 +3,9 @@ import { POSTGRES_URL } from '../support/postgres.js'
 import { startTestServer } from '../support/server-fixture.js'
 import type { TestServer } from '../support/server-fixture.js'
 
+/** keel adds each file's sha256 to MLflow's FileInfo; MLflow clients ignore unknown fields. */
+const SHA256 = expect.stringMatching(/^[0-9a-f]{64}$/)
+
 /**
  * Replays, over real HTTP, the calls the official MLflow Python client makes (reference §2.6): the same
  * methods, paths, query strings, JSON bodies and headers, and checks the JSON shapes the client parses.
@@ -247,8 +250,8 @@ describe.each(stores)('MLflow Python client flow over HTTP (%s)', (store) => {
     expect(download.json).toEqual({ artifact_uri: modelSource })
     const listing = await client.listArtifacts(proxyPath(download.json.artifact_uri))
     expect(listing.json.files).toEqual([
-      { path: 'MLmodel', is_dir: false, file_size: 12 },
-      { path: 'model.json', is_dir: false, file_size: modelFile.length },
+      { path: 'MLmodel', is_dir: false, file_size: 12, digest: SHA256 },
+      { path: 'model.json', is_dir: false, file_size: modelFile.length, digest: SHA256 },
     ])
     const fetched = await client.getArtifact(`${proxyPath(download.json.artifact_uri)}/model.json`)
     expect(fetched.status).toBe(200)
@@ -258,7 +261,7 @@ describe.each(stores)('MLflow Python client flow over HTTP (%s)', (store) => {
       root_uri: artifactUri,
       files: [
         { path: 'model', is_dir: true },
-        { path: 'report.txt', is_dir: false, file_size: Buffer.byteLength(report) },
+        { path: 'report.txt', is_dir: false, file_size: Buffer.byteLength(report), digest: SHA256 },
       ],
     })
   })
@@ -296,7 +299,7 @@ describe.each(stores)('MLflow Python client flow over HTTP (%s)', (store) => {
     const download = await client.get('model-versions/get-download-uri', { name: 'm3', version: '1' })
     expect(download.json.artifact_uri).toBe(modelInfo.artifact_uri)
     const files = await client.listArtifacts(proxyPath(download.json.artifact_uri))
-    expect(files.json.files).toEqual([{ path: 'MLmodel', is_dir: false, file_size: 21 }])
+    expect(files.json.files).toEqual([{ path: 'MLmodel', is_dir: false, file_size: 21, digest: SHA256 }])
   })
 
   it('answers the error cases the client branches on with MLflow codes and statuses', async () => {

@@ -77,16 +77,15 @@ export function artifactRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const name = path.slice(path.lastIndexOf('/') + 1)
       return reply
         .header('content-length', file.size)
+        // keel's clients verify downloads against the digest (MLflow clients ignore the header).
+        .header('x-keel-digest', file.digest)
         .header('content-disposition', `attachment; filename="${name.replace(/["\\\r\n]/g, '_')}"`)
         .header('x-content-type-options', 'nosniff')
         .type(mimeType(path))
         .send(file.body)
     })
 
-    app.delete(url, async (request) => {
-      await artifacts.delete(wildcardPath(request))
-      return {}
-    })
+    app.delete(url, async (request) => ({ files_deleted: await artifacts.delete(wildcardPath(request)) }))
   }
 
   // Uploads take any content type and must not be buffered: a child context whose only parser hands the
