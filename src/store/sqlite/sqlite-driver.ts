@@ -6,6 +6,8 @@ import type { RunResult, SqlDriver, SqlExecutor, SqlValue } from '../sql/sql-dri
 
 type Statement = Database.Statement<unknown[], unknown>
 
+const MAX_CACHED_STATEMENTS = 500
+
 export interface SqliteDriverOptions {
   /** `:memory:` or a file path; parent folders are created. */
   path: string
@@ -16,6 +18,8 @@ export interface SqliteDriverOptions {
 /**
  * better-sqlite3 is synchronous and one connection serves everything, so an async transaction must not
  * interleave with other callers' statements: statements wait while a transaction holds the connection.
+ * The check and the statement must run in the same tick (no `await` between them when the connection is
+ * free), or a statement could slip into a transaction that began in between.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const
@@ -43,12 +47,19 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
+  // Searches built from user filters make many statement shapes; keep the most recently used ones (a Map
+  // iterates in insertion order, so re-inserting on use makes the first key the least recently used).
   private prepare(sql: string): Statement {
     let statement = this.statements.get(sql)
     if (statement === undefined) {
       statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) {
+        this.statements.delete(this.statements.keys().next().value as string)
+      }
+    } else {
+      this.statements.delete(sql)
     }
+    this.statements.set(sql, statement)
     return statement
   }
 
@@ -64,22 +75,18 @@ export class SqliteDriver implements SqlDriver {
     return wrap(() => ({ changes: this.prepare(sql).run(...params).changes }))
   }
 
-  private async idle(): Promise<void> {
-    while (this.inTransaction) await this.lock
-  }
-
   async all<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    await this.idle()
+    while (this.inTransaction) await this.lock
     return this.allSync<T>(sql, params)
   }
 
   async get<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
-    await this.idle()
+    while (this.inTransaction) await this.lock
     return this.getSync<T>(sql, params)
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
-    await this.idle()
+    while (this.inTransaction) await this.lock
     return this.runSync(sql, params)
   }
 
@@ -108,12 +115,12 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async exec(sql: string): Promise<void> {
-    await this.idle()
+    while (this.inTransaction) await this.lock
     wrap(() => this.db.exec(sql))
   }
 
   async close(): Promise<void> {
-    await this.idle()
+    while (this.inTransaction) await this.lock
     this.statements.clear()
     if (this.db.open) this.db.close()
   }
