@@ -99,13 +99,13 @@ export class SqliteDriver implements SqlDriver {
     await previous
     this.inTransaction = true
     try {
-      this.db.exec('BEGIN IMMEDIATE')
+      this.prepare('BEGIN IMMEDIATE').run()
       try {
         const result = await fn(this.direct)
-        this.db.exec('COMMIT')
+        this.prepare('COMMIT').run()
         return result
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        if (this.db.inTransaction) this.prepare('ROLLBACK').run()
         throw error
       }
     } finally {
