@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // CI also writes a JSON report, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env['CI'] === undefined ? ['default'] : ['default', ['json', { outputFile: '.ci/vitest-report.json' }]],
   },
 })
