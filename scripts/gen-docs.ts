@@ -1,19 +1,41 @@
 /**
- * Writes docs/cli.md and docs/errors.md from the code (the commander program, ERROR_STATUS, ERROR_CATALOGUE),
- * so the reference cannot drift from what keel does. Run `npx tsx scripts/gen-docs.ts` after changing a
- * command or an error code; test/docs.test.ts fails until the committed files match.
+ * Writes docs/cli.md, docs/errors.md and docs/http-api.md from the code (the commander program, ERROR_STATUS,
+ * ERROR_CATALOGUE, the HTTP endpoint catalogue), so the reference cannot drift from what keel does. Run
+ * `npx tsx scripts/gen-docs.ts` after changing a command, an error code or an endpoint; test/docs.test.ts fails
+ * until the committed files match.
  * Hand-written prose lives here, in the generator, so regenerating never loses it.
  */
 import type { Command } from 'commander'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { z } from 'zod'
 import { EXIT, buildProgram } from '../src/cli/main.js'
 import { ERROR_CATALOGUE } from '../src/core/error-catalogue.js'
-import { ERROR_STATUS, notFound } from '../src/core/errors.js'
+import { ERROR_STATUS, isKeelError, notFound } from '../src/core/errors.js'
 import type { ErrorCode } from '../src/core/errors.js'
+import { API_BASES, endpointPaths } from '../src/protocol/endpoint.js'
+import type { Endpoint, HttpMethod } from '../src/protocol/endpoint.js'
+import { ENDPOINTS, allEndpoints } from '../src/protocol/endpoints.js'
+import { parseRequest } from '../src/protocol/parse-request.js'
+import { WIRE_KIND } from '../src/protocol/wire-numbers.js'
+import { wireAliasMove, wireLineage } from '../src/protocol/wire-types.js'
+import { REGISTRY_EVENT_TYPES } from '../src/registry/types.js'
+import type { RegistryEventType } from '../src/registry/types.js'
+import { REGISTRY_LIMITS } from '../src/registry/validation.js'
+import {
+  DEFAULT_TOLERANCE_SECONDS,
+  WEBHOOK_DELIVERY_ID_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  webhookHeaders,
+} from '../src/registry/webhook-signature.js'
+import { buildOpenApi } from '../src/server/openapi.js'
 import { RETRY_STATUSES } from '../src/store/http/http-errors.js'
 import { DEFAULT_STORE_URI } from '../src/store/open-stores.js'
+import { SYSTEM_ACTOR } from '../src/store/sql/registry/sql-aliases.js'
+import { DELIVERY_LEASE_MS } from '../src/store/sql/registry/sql-webhooks.js'
+import { DEFAULT_MAX_RESULTS, TRACKING_LIMITS } from '../src/tracking/validation.js'
 
 /**
  * Help is rendered at a fixed width without colours: commander otherwise follows the terminal it runs in,
@@ -45,6 +67,7 @@ export function generateDocs(): GeneratedDoc[] {
   return [
     { path: 'docs/cli.md', text: renderCliDoc() },
     { path: 'docs/errors.md', text: renderErrorsDoc() },
+    { path: 'docs/http-api.md', text: renderHttpApiDoc() },
   ]
 }
 
@@ -246,6 +269,1068 @@ on connection failures and on statuses ${retried}. Error codes that MLflow has a
 | code | HTTP status | meaning | what to do |
 |---|---|---|---|
 ${rows.join('\n')}`,
+  ].join('\n\n')}\n`
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP API
+
+type JsonSchema = { readonly [key: string]: unknown }
+
+/** The server's default JSON body limit (`DEFAULT_BODY_LIMIT` in src/server/create-server.ts); the test checks it. */
+export const JSON_BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
+/**
+ * How the server delivers webhooks: WebhookDispatcher's defaults (attempts, delays; the test checks them),
+ * the 10 s `fetchSender` timeout and the 1 s polling interval of `startServer` (src/server/main.ts).
+ */
+export const WEBHOOK_POLICY = {
+  maxAttempts: 8,
+  baseDelayMs: 1000,
+  maxDelayMs: 5 * 60_000,
+  timeoutMs: 10_000,
+  pollIntervalMs: 1000,
+} as const
+
+/** One row of an endpoint's request table; nested fields are `metrics[].value`, `lineage.environment.node`. */
+export interface FieldRow {
+  name: string
+  /** `path`, `query`, `body`, `body or query`; empty for nested fields. */
+  in: string
+  type: string
+  required: boolean
+  notes: string
+}
+
+/** One documented operation of the HTTP API. */
+export interface HttpOperation {
+  operationId: string
+  method: HttpMethod
+  /** Also answers GET, with the message as query parameters. */
+  alsoGet: boolean
+  /** On its first base, OpenAPI syntax: `/api/2.0/mlflow/logged-models/{model_id}`. */
+  path: string
+  /** The path parameter that spans slashes, if any (artifact paths). */
+  wildcard?: string
+  group: string
+  summary: string
+  fields: FieldRow[]
+  /** What the request body is when it is not a JSON message (artifact uploads). */
+  rawBody?: string
+  /** Markdown: the response's shape or what it is. */
+  response: string
+}
+
+interface Group {
+  tag: string
+  title: string
+  intro: string
+}
+
+const GROUPS: readonly Group[] = [
+  { tag: 'tracking', title: 'Tracking', intro: "Experiments, runs, params, metrics, tags and datasets: MLflow's `service.proto`." },
+  {
+    tag: 'artifacts',
+    title: 'Artifacts',
+    intro:
+      "The artifact proxy. A run's `artifact_uri` `mlflow-artifacts:/<experiment_id>/<run_id>/artifacts` is served at `/api/2.0/mlflow-artifacts/artifacts/<experiment_id>/<run_id>/artifacts/...`; paths may contain slashes, never `..`.",
+  },
+  { tag: 'logged-models', title: 'Logged models', intro: "MLflow 3's LoggedModel RPCs, which `mlflow.<flavor>.log_model` uses." },
+  { tag: 'registry', title: 'Model registry', intro: "Registered models, versions, aliases and tags: MLflow's `model_registry.proto`." },
+  {
+    tag: 'webhooks',
+    title: 'Webhook management',
+    intro: "MLflow's webhook CRUD (`webhooks.proto`). What a delivery looks like is described in [Webhooks](#webhooks).",
+  },
+  { tag: 'keel', title: 'keel API', intro: "keel's own endpoints under `/api/keel/v1`, beyond MLflow's protocol." },
+  { tag: 'misc', title: 'Misc', intro: 'Probes and the description of the API itself.' },
+]
+
+/** What the operations without a zod message (byte streams, plain text) answer, by OpenAPI operationId. */
+const RAW_RESPONSES: Readonly<Record<string, string>> = {
+  uploadArtifact: '`{}` once the file is stored',
+  downloadArtifact:
+    "the file's bytes, with the headers `x-keel-digest` (its sha256, hex), `content-length` and `content-disposition: attachment`. Types a browser could render as a page (HTML, SVG, JavaScript, text) are served as `text/plain`",
+  deleteArtifact: '`{files_deleted}`: how many files were removed (0 when nothing was there)',
+  health: '`OK`, as `text/plain`',
+  version: "the server's version, as `text/plain`",
+}
+
+const OPENAPI_OPERATION: HttpOperation = {
+  operationId: 'openApiDocument',
+  method: 'GET',
+  alsoGet: false,
+  path: '/openapi.json',
+  group: 'misc',
+  summary: 'This API as an OpenAPI 3.1 document, built from the request schemas the server validates with.',
+  fields: [],
+  response: 'the OpenAPI document (JSON)',
+}
+
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  return z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema
+}
+
+function isSchema(value: unknown): value is JsonSchema {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function propertiesOf(schema: JsonSchema): Array<[string, JsonSchema]> {
+  const props = schema['properties']
+  return isSchema(props) ? Object.entries(props).filter((entry): entry is [string, JsonSchema] => isSchema(entry[1])) : []
+}
+
+function requiredOf(schema: JsonSchema): Set<string> {
+  const required = schema['required']
+  return new Set(Array.isArray(required) ? required.filter((r): r is string => typeof r === 'string') : [])
+}
+
+const PRIMITIVE_NAMES: Readonly<Record<string, string>> = { boolean: 'bool', integer: 'integer', number: 'number', string: 'string', null: 'null' }
+
+/** A field's type for people: `int64`, `enum`, `string[]`, `{key, value}[]`, `string or integer`, `object`. */
+export function typeName(schema: JsonSchema): string {
+  const kind = schema[WIRE_KIND]
+  if (typeof kind === 'string') return kind
+  const anyOf = schema['anyOf']
+  if (Array.isArray(anyOf)) return anyOf.filter(isSchema).map(typeName).join(' or ')
+  const type = schema['type']
+  if (Array.isArray(type)) return type.map((t) => PRIMITIVE_NAMES[String(t)] ?? String(t)).join(' or ')
+  if (type === 'array') {
+    const items = schema['items']
+    const item = isSchema(items) ? typeName(items) : 'any'
+    return item.includes(' or ') ? `(${item})[]` : `${item}[]`
+  }
+  if (type === 'object') return inlineObject(schema) ?? 'object'
+  if (typeof type === 'string') return PRIMITIVE_NAMES[type] ?? type
+  return 'any'
+}
+
+/** Small objects of plain fields read best inline (`{key, value}`, `{model_id, step?: int64}`); undefined otherwise. */
+function inlineObject(schema: JsonSchema): string | undefined {
+  const props = propertiesOf(schema)
+  if (props.length === 0) return 'object'
+  if (props.length > 2) return undefined
+  const required = requiredOf(schema)
+  const parts: string[] = []
+  for (const [name, prop] of props) {
+    const type = typeName(prop)
+    if (type.includes('{') || type.includes('[]') || type === 'object') return undefined
+    parts.push(`${name}${required.has(name) ? '' : '?'}${type === 'string' ? '' : `: ${type}`}`)
+  }
+  return `{${parts.join(', ')}}`
+}
+
+/** The object whose fields get rows of their own under a field: an object, or the items of a list of objects. */
+function nestedObject(schema: JsonSchema): { object: JsonSchema; list: boolean } | undefined {
+  if (schema['type'] === 'object' && inlineObject(schema) === undefined) return { object: schema, list: false }
+  const items = schema['items']
+  if (schema['type'] === 'array' && isSchema(items) && items['type'] === 'object' && inlineObject(items) === undefined) {
+    return { object: items, list: true }
+  }
+  return undefined
+}
+
+function notesOf(schema: JsonSchema): string {
+  const kind = schema[WIRE_KIND]
+  const values = schema['enum']
+  if ((kind === 'enum' || kind === undefined) && Array.isArray(values)) {
+    return `one of ${values.map((v) => `\`${String(v)}\``).join(', ')}`
+  }
+  const description = schema['description']
+  return kind === undefined && typeof description === 'string' ? description : ''
+}
+
+const MAX_FIELD_DEPTH = 4
+
+function fieldRows(name: string, schema: JsonSchema, required: boolean, where: string, depth: number): FieldRow[] {
+  const rows: FieldRow[] = [{ name, in: where, type: typeName(schema), required, notes: notesOf(schema) }]
+  const nested = nestedObject(schema)
+  if (nested === undefined || depth >= MAX_FIELD_DEPTH) return rows
+  const prefix = nested.list ? `${name}[]` : name
+  const childRequired = requiredOf(nested.object)
+  for (const [key, child] of propertiesOf(nested.object)) {
+    rows.push(...fieldRows(`${prefix}.${key}`, child, childRequired.has(key), '', depth + 1))
+  }
+  return rows
+}
+
+/** `{run: {info, data, inputs, outputs}}`: a response's fields, two levels deep. */
+export function responseShape(schema: JsonSchema, depth = 0): string {
+  const items = schema['items']
+  if (schema['type'] === 'array') return isSchema(items) && items['type'] === 'object' ? `[${responseShape(items, depth)}]` : '[]'
+  const props = propertiesOf(schema)
+  const loose = schema['additionalProperties'] === true || isSchema(schema['additionalProperties'])
+  const parts = props.map(([name, prop]) => {
+    const isList = prop['type'] === 'array'
+    const propItems = prop['items']
+    const ofObjects = isList && isSchema(propItems) && propItems['type'] === 'object'
+    if (depth === 0 && (prop['type'] === 'object' || ofObjects) && propertiesOf(ofObjects ? (propItems as JsonSchema) : prop).length > 0) {
+      return `${name}: ${responseShape(prop, depth + 1)}`
+    }
+    return isList ? `${name}[]` : name
+  })
+  if (loose) parts.push('…')
+  return `{${parts.join(', ')}}`
+}
+
+function pathParams(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '')
+}
+
+function endpointOperation(ep: Endpoint): HttpOperation {
+  const inPath = new Set(pathParams(ep.path))
+  const request = toJsonSchema(ep.request, 'input')
+  const required = requiredOf(request)
+  const where = (name: string): string =>
+    inPath.has(name) ? 'path' : ep.method === 'GET' ? 'query' : ep.alsoGet === true ? 'body or query' : 'body'
+  const op: HttpOperation = {
+    operationId: ep.operationId,
+    method: ep.method,
+    alsoGet: ep.alsoGet === true,
+    path: endpointPaths(ep)[0] ?? ep.path,
+    group: ep.tag,
+    summary: ep.summary,
+    fields: propertiesOf(request).flatMap(([name, schema]) => fieldRows(name, schema, required.has(name), where(name), 0)),
+    response: `\`${responseShape(toJsonSchema(ep.response, 'output'))}\``,
+  }
+  for (const field of op.fields) {
+    if (field.name === ep.wildcard) field.notes = 'may contain slashes'
+    if (ep.tag === 'webhooks' && (field.name === 'events' || field.name === 'event')) field.notes = 'see [Events](#events)'
+    // Both optional in the schema because either will do; the route insists on one of them.
+    if (field.name === 'run_id' && !field.required && 'run_uuid' in ep.request.shape) field.notes = 'required, unless `run_uuid` is given'
+  }
+  if (ep.wildcard !== undefined) op.wildcard = ep.wildcard
+  return op
+}
+
+type OpenApiOperation = {
+  operationId?: string
+  summary?: string
+  tags?: string[]
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: JsonSchema; description?: string }>
+  requestBody?: { content?: Record<string, unknown> }
+}
+
+/** The operations /openapi.json describes by hand (byte streams, plain text): not in the endpoint catalogue. */
+function openApiOnlyOperations(): HttpOperation[] {
+  const catalogued = new Set(allEndpoints().flatMap((ep) => [ep.operationId, `${ep.operationId}Get`]))
+  const paths = buildOpenApi('docs')['paths'] as Record<string, Record<string, OpenApiOperation>>
+  const out: HttpOperation[] = []
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const id = op.operationId ?? ''
+      if (catalogued.has(id)) continue
+      const response = RAW_RESPONSES[id]
+      if (response === undefined) throw new Error(`Describe what ${id} (${method} ${path}) answers in RAW_RESPONSES of scripts/gen-docs.ts.`)
+      const params = op.parameters ?? []
+      const operation: HttpOperation = {
+        operationId: id,
+        method: method.toUpperCase() as HttpMethod,
+        alsoGet: false,
+        path,
+        group: op.tags?.[0] ?? 'misc',
+        summary: op.summary ?? '',
+        fields: params.map((p) => ({
+          name: p.name,
+          in: p.in,
+          type: p.schema === undefined ? 'string' : typeName(p.schema),
+          required: p.required === true,
+          notes: p.description ?? '',
+        })),
+        response,
+      }
+      const wildcard = params.find((p) => p.in === 'path' && p.description === 'may contain slashes')
+      if (wildcard !== undefined) operation.wildcard = wildcard.name
+      if (op.requestBody?.content?.['application/octet-stream'] !== undefined) {
+        operation.rawBody = "the file's bytes, any `Content-Type`, streamed (the JSON body limit does not apply); an existing file is replaced"
+      }
+      out.push(operation)
+    }
+  }
+  return out
+}
+
+/** Every operation of the HTTP API, grouped as documented: hand-described ones first, then the catalogue's. */
+export function collectHttpOperations(): HttpOperation[] {
+  const all = [...openApiOnlyOperations(), ...allEndpoints().map(endpointOperation), OPENAPI_OPERATION]
+  const known = new Set(GROUPS.map((g) => g.tag))
+  const unknown = all.find((op) => !known.has(op.group))
+  if (unknown !== undefined) throw new Error(`Add the tag '${unknown.group}' (${unknown.operationId}) to GROUPS in scripts/gen-docs.ts.`)
+  return GROUPS.flatMap((group) => all.filter((op) => op.group === group.tag))
+}
+
+/** GitHub's anchor of a heading. */
+export function slugOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-')
+}
+
+function methods(op: HttpOperation): string {
+  return op.alsoGet ? `${op.method}, GET` : op.method
+}
+
+function renderGroup(group: Group, ops: readonly HttpOperation[]): string {
+  const rows = ops.map((op) => `| ${methods(op)} | [\`${op.path}\`](#${slugOf(op.operationId)}) | ${cell(op.summary)} |`)
+  const details = ops.map((op) => {
+    const also = op.alsoGet ? ' (also `GET`, with the fields as query parameters)' : ''
+    const parts = [`#### ${op.operationId}`, `\`${op.method} ${op.path}\`${also}`, cell(op.summary)]
+    if (op.fields.length > 0) {
+      const fieldRowsText = op.fields.map(
+        (f) => `| \`${f.name}\` | ${f.in} | ${cell(f.type)} | ${f.required ? 'yes' : ''} | ${cell(f.notes)} |`,
+      )
+      parts.push(`| field | in | type | required | notes |\n|---|---|---|---|---|\n${fieldRowsText.join('\n')}`)
+    } else if (op.rawBody === undefined) {
+      parts.push('No request fields.')
+    }
+    if (op.rawBody !== undefined) parts.push(`Body: ${op.rawBody}.`)
+    parts.push(`Response: ${op.response}.`)
+    return parts.join('\n\n')
+  })
+  return [`### ${group.title}`, group.intro, `| method | path | summary |\n|---|---|---|\n${rows.join('\n')}`, ...details].join('\n\n')
+}
+
+function renderReference(): string {
+  const ops = collectHttpOperations()
+  const groups = GROUPS.map((group) => renderGroup(group, ops.filter((op) => op.group === group.tag)))
+  return `## Endpoint reference
+
+Generated from the endpoint catalogue (\`src/protocol/*-endpoints.ts\`): the same zod schemas the server validates
+requests with, so this list cannot drift from the server. Paths are shown under their first base; every
+\`/api/2.0\` path also answers under \`/ajax-api/2.0\`. In the request tables, *in* says where a field goes:
+\`query\` for GET, \`body\` (JSON) otherwise, \`path\` for a segment of the path. A nested field
+(\`metrics[].value\`) is required only when its parent is given. Types: \`int64\` and \`double\` follow the
+[number conventions](#wire-conventions), \`enum\` fields take the names listed. Responses list their fields two
+levels deep; fields that are unset or empty may be left out, as MLflow does.
+
+${groups.join('\n\n')}`
+}
+
+// HTTP API: hand-written prose, examples and webhooks
+
+/** One step of the curl walkthrough; test/docs.test.ts runs every step, in order, in one shell, against a real server. */
+export interface CurlStep {
+  title: string
+  /** Markdown shown before the commands. */
+  text: string
+  /** Shell commands with exactly one `curl` call. */
+  script: string
+  /** What the server answers. JSON answers are checked field by field (and type) against the real answer. */
+  answer: string
+  /** `headers` when the answer is the response head (`curl -D -`). */
+  answerKind?: 'headers'
+}
+
+/** Not run by the test, which sets KEEL itself. */
+export const CURL_SETUP = 'KEEL=http://127.0.0.1:5000   # where `keel server` listens'
+
+export const CURL_STEPS: readonly CurlStep[] = [
+  {
+    title: 'Create an experiment',
+    text: 'A second experiment with the same name is 400 `RESOURCE_ALREADY_EXISTS`; `experiments/get-by-name` finds an existing one.',
+    script: `EXP=$(curl -sS -X POST "$KEEL/api/2.0/mlflow/experiments/create" \\
+  -H 'Content-Type: application/json' -d '{"name": "fraud-detection"}' | jq -r .experiment_id)`,
+    answer: `{"experiment_id": "1"}`,
+  },
+  {
+    title: 'Start a run',
+    text: "`-u alice:` sends a Basic `Authorization` header: keel records `alice` as the run's user (see [Who is calling](#who-is-calling)). `start_time` defaults to now.",
+    script: `RUN=$(curl -sS -X POST "$KEEL/api/2.0/mlflow/runs/create" -u alice: -H 'Content-Type: application/json' \\
+  -d '{"experiment_id": "'"$EXP"'", "run_name": "gbm-depth-6", "tags": [{"key": "team", "value": "risk"}]}' \\
+  | jq -r .run.info.run_id)`,
+    answer: `{
+  "run": {
+    "info": {
+      "run_id": "39cb3b16db28467f80d6c980c19d3be8",
+      "run_uuid": "39cb3b16db28467f80d6c980c19d3be8",
+      "run_name": "gbm-depth-6",
+      "experiment_id": "1",
+      "user_id": "alice",
+      "status": "RUNNING",
+      "start_time": 1767225600000,
+      "artifact_uri": "mlflow-artifacts:/1/39cb3b16db28467f80d6c980c19d3be8/artifacts",
+      "lifecycle_stage": "active"
+    },
+    "data": {
+      "metrics": [],
+      "params": [],
+      "tags": [
+        {"key": "mlflow.runName", "value": "gbm-depth-6"},
+        {"key": "mlflow.user", "value": "alice"},
+        {"key": "team", "value": "risk"}
+      ]
+    },
+    "inputs": {"dataset_inputs": [], "model_inputs": []},
+    "outputs": {"model_outputs": []}
+  }
+}`,
+  },
+  {
+    title: 'Log metrics, params and tags in one batch',
+    text: `One call, one transaction. Timestamps are milliseconds; an int64 may also be a string of digits, and a metric
+value may be \`"NaN"\`, \`"Infinity"\` or \`"-Infinity"\`.`,
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/runs/log-batch" -H 'Content-Type: application/json' --data-binary @- <<EOF
+{
+  "run_id": "$RUN",
+  "params": [{"key": "depth", "value": "6"}, {"key": "learning_rate", "value": "0.1"}],
+  "metrics": [
+    {"key": "loss", "value": 0.61, "timestamp": 1767225600000, "step": 0},
+    {"key": "loss", "value": 0.42, "timestamp": 1767225601000, "step": 1},
+    {"key": "loss", "value": "NaN", "timestamp": 1767225602000, "step": 2},
+    {"key": "loss", "value": 0.35, "timestamp": "1767225603000", "step": 3},
+    {"key": "auc", "value": 0.93, "timestamp": 1767225603000, "step": 3}
+  ],
+  "tags": [{"key": "mlflow.source.name", "value": "train.ts"}]
+}
+EOF`,
+    answer: '{}',
+  },
+  {
+    title: 'Upload an artifact',
+    text: `Files go through the artifact proxy, below the run's \`artifact_uri\`: \`mlflow-artifacts:/<experiment>/<run>/artifacts\`
+is the path after \`/api/2.0/mlflow-artifacts/artifacts/\`. The body is the file's bytes, streamed.`,
+    script: `echo '{"trees": 120, "depth": 6}' | curl -sS -X PUT --data-binary @- \\
+  "$KEEL/api/2.0/mlflow-artifacts/artifacts/$EXP/$RUN/artifacts/model/model.json"`,
+    answer: '{}',
+  },
+  {
+    title: "List a run's artifacts",
+    text: "`path` is relative to the run's artifact root. keel adds each file's sha256 as `digest`.",
+    script: `curl -sS "$KEEL/api/2.0/mlflow/artifacts/list?run_id=$RUN&path=model"`,
+    answer: `{
+  "root_uri": "mlflow-artifacts:/1/39cb3b16db28467f80d6c980c19d3be8/artifacts",
+  "files": [
+    {
+      "path": "model/model.json",
+      "is_dir": false,
+      "file_size": 27,
+      "digest": "be8fb089ab6aa263fd9c3c51bca948c977b15ac2651d98cbe13dda6390007e61"
+    }
+  ]
+}`,
+  },
+  {
+    title: 'Download it',
+    text: '`x-keel-digest` carries the same sha256, so the download can be checked (`sha256sum model.json`).',
+    script: `curl -sS -D - -o model.json "$KEEL/api/2.0/mlflow-artifacts/artifacts/$EXP/$RUN/artifacts/model/model.json"`,
+    answer: `HTTP/1.1 200 OK
+content-length: 27
+x-keel-digest: be8fb089ab6aa263fd9c3c51bca948c977b15ac2651d98cbe13dda6390007e61
+content-disposition: attachment; filename="model.json"
+x-content-type-options: nosniff
+content-type: application/json`,
+    answerKind: 'headers',
+  },
+  {
+    title: 'Search runs with a filter',
+    text: `MLflow's filter grammar: conditions on \`metrics.\`, \`params.\`, \`tags.\`, \`attributes.\` and \`datasets.\`
+joined with \`AND\`, strings in single quotes. The answer is shortened here: each run comes whole, as from \`runs/get\`.`,
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/runs/search" -H 'Content-Type: application/json' --data-binary @- <<EOF
+{
+  "experiment_ids": ["$EXP"],
+  "filter": "metrics.auc > 0.9 AND params.depth = '6'",
+  "order_by": ["metrics.auc DESC"],
+  "max_results": 10
+}
+EOF`,
+    answer: `{
+  "runs": [
+    {
+      "info": {"run_id": "39cb3b16db28467f80d6c980c19d3be8", "run_name": "gbm-depth-6", "status": "RUNNING"},
+      "data": {
+        "metrics": [
+          {"key": "auc", "value": 0.93, "timestamp": 1767225603000, "step": 3},
+          {"key": "loss", "value": 0.35, "timestamp": 1767225603000, "step": 3}
+        ],
+        "params": [{"key": "depth", "value": "6"}, {"key": "learning_rate", "value": "0.1"}]
+      }
+    }
+  ]
+}`,
+  },
+  {
+    title: 'Create a registered model',
+    text: 'Once per model name; a second create is 400 `RESOURCE_ALREADY_EXISTS`, which MLflow clients expect and ignore.',
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/registered-models/create" \\
+  -H 'Content-Type: application/json' -d '{"name": "fraud"}'`,
+    answer: `{
+  "registered_model": {
+    "name": "fraud",
+    "creation_timestamp": 1767225700000,
+    "last_updated_timestamp": 1767225700000,
+    "tags": [],
+    "aliases": []
+  }
+}`,
+  },
+  {
+    title: 'Register a version, with its lineage',
+    text: "Versions are numbered 1, 2, ... per model. `lineage` is keel's: where the version came from (every field optional).",
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/model-versions/create" -u alice: \\
+  -H 'Content-Type: application/json' --data-binary @- <<EOF
+{
+  "name": "fraud",
+  "source": "runs:/$RUN/model",
+  "run_id": "$RUN",
+  "lineage": {"dataset_digest": "sha256:4f2a9c", "code_version": "3e1b9c0"}
+}
+EOF`,
+    answer: `{
+  "model_version": {
+    "name": "fraud",
+    "version": "1",
+    "creation_timestamp": 1767225700100,
+    "last_updated_timestamp": 1767225700100,
+    "current_stage": "None",
+    "source": "runs:/39cb3b16db28467f80d6c980c19d3be8/model",
+    "status": "READY",
+    "tags": [],
+    "aliases": [],
+    "lineage": {"dataset_digest": "sha256:4f2a9c", "code_version": "3e1b9c0"},
+    "user_id": "alice",
+    "run_id": "39cb3b16db28467f80d6c980c19d3be8"
+  }
+}`,
+  },
+  {
+    title: 'Point an alias at it',
+    text: 'The move is recorded with who made it: the Basic-auth user, else `moved_by` from the body.',
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/registered-models/alias" -u bob: \\
+  -H 'Content-Type: application/json' -d '{"name": "fraud", "alias": "champion", "version": "1"}'`,
+    answer: '{}',
+  },
+  {
+    title: 'Resolve the alias',
+    text: 'What `models:/fraud@champion` means right now (shortened).',
+    script: `curl -sS "$KEEL/api/2.0/mlflow/registered-models/alias?name=fraud&alias=champion"`,
+    answer: `{
+  "model_version": {
+    "name": "fraud",
+    "version": "1",
+    "source": "runs:/39cb3b16db28467f80d6c980c19d3be8/model",
+    "aliases": ["champion"],
+    "lineage": {"dataset_digest": "sha256:4f2a9c", "code_version": "3e1b9c0"}
+  }
+}`,
+  },
+  {
+    title: 'Read the alias history',
+    text: 'Every move, oldest first: `from_version` is null when the alias was new, `to_version` null when it was deleted. Leave out `alias` for all aliases of the model.',
+    script: `curl -sS "$KEEL/api/keel/v1/registered-models/alias-history?name=fraud&alias=champion"`,
+    answer: `{
+  "moves": [
+    {
+      "id": 1,
+      "name": "fraud",
+      "alias": "champion",
+      "from_version": null,
+      "to_version": "1",
+      "moved_at": 1767225700200,
+      "moved_by": "bob"
+    }
+  ]
+}`,
+  },
+  {
+    title: 'Get a sampled metric history',
+    text: `For charts: each run's history reduced to about \`max_points\` points, keeping the minimum and maximum of every
+bucket so spikes survive. Repeat \`run_ids\` to compare runs; \`metrics/get-history\` returns every point instead.`,
+    script: `curl -sS "$KEEL/api/keel/v1/metrics/sampled?run_ids=$RUN&metric_key=loss&max_points=100"`,
+    answer: `{
+  "series": [
+    {
+      "run_id": "39cb3b16db28467f80d6c980c19d3be8",
+      "key": "loss",
+      "total_points": 4,
+      "steps": [0, 1, 2, 3],
+      "values": [0.61, 0.42, "NaN", 0.35],
+      "timestamps": [1767225600000, 1767225601000, 1767225602000, 1767225603000]
+    }
+  ]
+}`,
+  },
+]
+
+
+/** The walkthrough's webhook steps, run after CURL_STEPS by the same test. */
+export const WEBHOOK_CURL_STEPS: readonly CurlStep[] = [
+  {
+    title: 'Subscribe a URL',
+    text: 'Events may be given as `"model_version_alias.created"` or, as MLflow clients send them, `{"entity": "MODEL_VERSION_ALIAS", "action": "CREATED"}`. The secret is never returned; `has_secret` says there is one.',
+    script: `HOOK=$(curl -sS -X POST "$KEEL/api/2.0/mlflow/webhooks" -H 'Content-Type: application/json' -d '{
+  "name": "deploy-on-champion",
+  "url": "http://127.0.0.1:8080/keel-hook",
+  "events": ["model_version_alias.created", "model_version_alias.deleted"],
+  "secret": "change-me"
+}' | jq -r .webhook.webhook_id)`,
+    answer: `{
+  "webhook": {
+    "webhook_id": "9e12b216926c4a00995e1f5fef8ce4af",
+    "name": "deploy-on-champion",
+    "url": "http://127.0.0.1:8080/keel-hook",
+    "events": [
+      {"entity": "MODEL_VERSION_ALIAS", "action": "CREATED"},
+      {"entity": "MODEL_VERSION_ALIAS", "action": "DELETED"}
+    ],
+    "status": "ACTIVE",
+    "creation_timestamp": 1767225800000,
+    "last_updated_timestamp": 1767225800000,
+    "has_secret": true
+  }
+}`,
+  },
+  {
+    title: 'Send a test delivery',
+    text: "An example payload of `event` (default: the webhook's first event), signed like a real delivery, sent once and now; the answer reports the receiver's.",
+    script: `curl -sS -X POST "$KEEL/api/2.0/mlflow/webhooks/$HOOK/test" \\
+  -H 'Content-Type: application/json' -d '{"event": "model_version_alias.created"}'`,
+    answer: `{"result": {"success": true, "response_status": 204}}`,
+  },
+  {
+    title: 'Make a change',
+    text: 'Deleting the alias is recorded in its history and queued for the webhook in the same transaction.',
+    script: `curl -sS -X DELETE "$KEEL/api/2.0/mlflow/registered-models/alias" -u bob: \\
+  -H 'Content-Type: application/json' -d '{"name": "fraud", "alias": "champion"}'`,
+    answer: '{}',
+  },
+  {
+    title: 'Inspect the deliveries',
+    text: "A moment later, newest first. `status` is `PENDING` until an attempt succeeds (`DELIVERED`) or the last one fails (`FAILED`); `last_error` has the receiver's status and the start of its answer.",
+    script: `curl -sS "$KEEL/api/keel/v1/webhooks/$HOOK/deliveries?max_results=10"`,
+    answer: `{
+  "deliveries": [
+    {
+      "delivery_id": 1,
+      "webhook_id": "9e12b216926c4a00995e1f5fef8ce4af",
+      "url": "http://127.0.0.1:8080/keel-hook",
+      "event": {
+        "id": 9,
+        "type": "model_version_alias.deleted",
+        "created_at": 1767225800100,
+        "payload": {"name": "fraud", "alias": "champion", "from_version": "1"}
+      },
+      "attempts": 1,
+      "status": "DELIVERED",
+      "next_attempt_at": 1767225800900
+    }
+  ]
+}`,
+  },
+]
+
+/** Every registry event a webhook can subscribe to, and its `data` (test/docs.test.ts compares with real deliveries). */
+export const WEBHOOK_EVENTS: Readonly<Record<RegistryEventType, { when: string; data: readonly string[] }>> = {
+  'registered_model.created': { when: 'a registered model is created', data: ['name', 'tags', 'description'] },
+  'registered_model.deleted': { when: 'a registered model is deleted', data: ['name'] },
+  'model_version.created': {
+    when: 'a version is registered',
+    data: ['name', 'version', 'source', 'run_id', 'tags', 'description'],
+  },
+  'model_version.deleted': { when: 'a version is deleted', data: ['name', 'version'] },
+  'model_version_tag.set': { when: 'a tag of a version is set', data: ['name', 'version', 'key', 'value'] },
+  'model_version_tag.deleted': { when: 'a tag of a version is deleted (only if it existed)', data: ['name', 'version', 'key'] },
+  'model_version_alias.created': {
+    when: 'an alias is set or moved',
+    data: ['name', 'alias', 'version', 'from_version'],
+  },
+  'model_version_alias.deleted': {
+    when: 'an alias is deleted, also when its version or model is deleted',
+    data: ['name', 'alias', 'from_version'],
+  },
+}
+
+const EXAMPLE_SECRET = 'change-me'
+const EXAMPLE_DELIVERY_ID = '42'
+const EXAMPLE_SENT_AT = '1767225601'
+
+/** A delivery body exactly as the dispatcher serializes it (compact JSON, these four keys in this order). */
+function exampleDelivery(): string {
+  return JSON.stringify({
+    event: 'model_version_alias.created',
+    timestamp: '2026-01-01T00:00:00.000Z',
+    delivery_id: EXAMPLE_DELIVERY_ID,
+    data: { name: 'fraud', alias: 'champion', version: '2', from_version: '1' },
+  })
+}
+
+export const TS_VERIFY_EXAMPLE = `import { createServer } from 'node:http'
+import { verifyWebhookSignature } from 'keel'
+
+const secret = process.env['KEEL_WEBHOOK_SECRET'] ?? ''
+
+createServer((request, response) => {
+  const chunks: Buffer[] = []
+  request.on('data', (chunk: Buffer) => chunks.push(chunk))
+  request.on('end', () => {
+    const body = Buffer.concat(chunks) // the raw bytes: re-serialized JSON would not verify
+    if (!verifyWebhookSignature({ secret, body, headers: request.headers })) {
+      response.writeHead(401).end()
+      return
+    }
+    const delivery = JSON.parse(body.toString('utf8')) as { event: string; delivery_id: string; data: unknown }
+    // Retries reuse delivery_id: skip the ones already handled.
+    console.log(delivery.event, delivery.delivery_id, delivery.data)
+    response.writeHead(204).end()
+  })
+}).listen(8080)`
+
+export const PYTHON_VERIFY_EXAMPLE = `import base64, hashlib, hmac, time
+
+def verify(secret: str, headers, body: bytes, tolerance: int = ${DEFAULT_TOLERANCE_SECONDS}) -> bool:
+    """True when a keel delivery is signed with \`secret\` and recent. \`headers\`: the request's headers
+    (Flask's request.headers, http.server's self.headers); \`body\`: the raw bytes as received."""
+    delivery_id = headers.get("${WEBHOOK_DELIVERY_ID_HEADER}")
+    timestamp = headers.get("${WEBHOOK_TIMESTAMP_HEADER}")
+    signatures = headers.get("${WEBHOOK_SIGNATURE_HEADER}")
+    if not (secret and delivery_id and timestamp and signatures) or not timestamp.isdecimal():
+        return False
+    if abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    expected = "v1," + base64.b64encode(digest).decode()
+    return any(hmac.compare_digest(expected, s) for s in signatures.split(" "))`
+
+const PYTHON_USAGE = `# With Flask:
+@app.post("/keel-hook")
+def keel_hook():
+    if not verify(SECRET, request.headers, request.get_data()):
+        abort(401)
+    delivery = request.get_json()  # {"event", "timestamp", "delivery_id", "data"}
+    ...
+    return "", 204`
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`
+}
+
+function duration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`
+  return seconds(ms)
+}
+
+/** Delay ceilings after each failed attempt, as WebhookDispatcher.retryDelay computes them before jitter. */
+export function retryCeilings(policy: typeof WEBHOOK_POLICY = WEBHOOK_POLICY): number[] {
+  const out: number[] = []
+  for (let attempt = 1; attempt < policy.maxAttempts; attempt++) {
+    out.push(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)))
+  }
+  return out
+}
+
+function renderCurlSteps(steps: readonly CurlStep[], level: string): string {
+  return steps
+    .map((step) => {
+      const answer = step.answerKind === 'headers' ? `\`\`\`text\n${step.answer}\n\`\`\`` : `\`\`\`json\n${step.answer}\n\`\`\``
+      return `${level} ${step.title}\n\n${step.text}\n\n\`\`\`sh\n${step.script}\n\`\`\`\n\n${answer}`
+    })
+    .join('\n\n')
+}
+
+function renderWebhooks(): string {
+  const body = exampleDelivery()
+  const headers = webhookHeaders({ secret: EXAMPLE_SECRET, deliveryId: EXAMPLE_DELIVERY_ID, timestamp: EXAMPLE_SENT_AT, body })
+  const headerLines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+  const eventRows = REGISTRY_EVENT_TYPES.map((type) => {
+    const event = WEBHOOK_EVENTS[type]
+    return `| \`${type}\` | ${event.when} | \`{${event.data.join(', ')}}\` |`
+  })
+  const policy = WEBHOOK_POLICY
+  const ceilings = retryCeilings()
+  const delayRows = ceilings.map((ceiling, i) => `| ${i + 1} | ${seconds(ceiling / 2)} to ${seconds(ceiling)} |`)
+  const lastAfter = ceilings.reduce((sum, c) => sum + c, 0)
+  return `## Webhooks
+
+A webhook subscribes a URL to model-registry events. Every change to the registry is written as an event, in the
+same transaction as the change, with one delivery for each \`ACTIVE\` webhook subscribed to its type; the server
+then POSTs each delivery to its URL, retrying until the receiver accepts it. So no change is missed, and no
+delivery is sent for a change that did not commit. Delivery is *at least once*: a receiver may see a delivery
+twice (it answered too late, or a server stopped mid-send), so it should skip a \`delivery_id\` it has already
+handled. Deliveries are sent in parallel, so their order is not guaranteed: order by the body's \`timestamp\`
+if it matters. The endpoints are listed under [Webhook management](#webhook-management).
+
+### Events
+
+| event | sent when | \`data\` |
+|---|---|---|
+${eventRows.join('\n')}
+
+In \`data\`, versions are strings (\`"3"\`); \`tags\` is an object (\`{"team": "risk"}\`); \`description\` and \`run_id\` are
+\`null\` when empty; \`from_version\` is \`null\` when the alias is new.
+
+### The request
+
+Each attempt is a \`POST\` to the webhook's URL with a JSON body of four fields:
+
+- \`event\`: the event type, such as \`"model_version_alias.created"\`;
+- \`timestamp\`: when the change was committed, ISO 8601 in UTC;
+- \`delivery_id\`: a string that stays the same across the retries of one delivery;
+- \`data\`: the event's fields (table above).
+
+and these headers:
+
+- \`${WEBHOOK_DELIVERY_ID_HEADER}\`: the \`delivery_id\` of the body;
+- \`${WEBHOOK_TIMESTAMP_HEADER}\`: when this attempt was sent, in Unix seconds (it changes with each retry);
+- \`${WEBHOOK_SIGNATURE_HEADER}\`: \`v1,<base64>\`, sent only when the webhook has a secret (give it one);
+- \`Content-Type: application/json\`.
+
+For example, with the secret \`${EXAMPLE_SECRET}\`:
+
+\`\`\`text
+POST /keel-hook HTTP/1.1
+${headerLines.join('\n')}
+
+${body}
+\`\`\`
+
+### What is signed
+
+The signature is \`v1,\` followed by the standard base64 (with padding) of the HMAC-SHA256, keyed with the
+webhook's secret (UTF-8), of these bytes:
+
+\`\`\`text
+<${WEBHOOK_DELIVERY_ID_HEADER}>.<${WEBHOOK_TIMESTAMP_HEADER}>.<the raw request body>
+\`\`\`
+
+that is, here, \`${EXAMPLE_DELIVERY_ID}.${EXAMPLE_SENT_AT}.${body.slice(0, 24)}…\`. Verify it over the body
+exactly as received, before parsing it: JSON parsed and serialized again need not give the same bytes. Compare in
+constant time, and reject a timestamp more than ${DEFAULT_TOLERANCE_SECONDS} seconds away from your clock, so a
+recorded delivery cannot be replayed later. The header may hold several signatures separated by spaces (for a
+secret rotation); accept the request when any of them matches.
+
+In TypeScript, \`verifyWebhookSignature\` from the \`keel\` package does all of this (a
+${DEFAULT_TOLERANCE_SECONDS} s tolerance by default; \`toleranceSeconds\` and \`now\` change it):
+
+\`\`\`ts
+${TS_VERIFY_EXAMPLE}
+\`\`\`
+
+In Python, with the standard library only:
+
+\`\`\`python
+${PYTHON_VERIFY_EXAMPLE}
+
+${PYTHON_USAGE}
+\`\`\`
+
+### Retries and failure
+
+The server sends due deliveries every ${seconds(policy.pollIntervalMs)}. An attempt succeeds when the receiver
+answers with a 2xx status within ${seconds(policy.timeoutMs)}. Any other status (a redirect too: it is not
+followed), a timeout or a connection error is a failed attempt, recorded with its error, and the delivery is
+tried again later: after the *n*-th failed attempt the next one waits ${seconds(policy.baseDelayMs)} × 2<sup>n−1</sup>,
+at most ${duration(policy.maxDelayMs)}, times a random factor between 0.5 and 1 (jitter, so receivers coming back
+up are not hit all at once):
+
+| failed attempts so far | next attempt after |
+|---|---|
+${delayRows.join('\n')}
+
+When attempt ${policy.maxAttempts} fails too, the delivery is \`FAILED\` and is not tried again; that happens
+${seconds(lastAfter / 2)} to ${seconds(lastAfter)} after the first attempt, plus the polling delays. So the deliveries
+meant for a receiver that stays down longer end up \`FAILED\`:
+[\`GET ${API_BASES.keel[0]}/webhooks/{webhook_id}/deliveries\`](#webhookdeliveries) lists each delivery with its status,
+attempts, next attempt and last error, for a receiver to catch up from. Changes made while a webhook is
+\`DISABLED\` are not delivered to it; deliveries queued before it was disabled wait until it is \`ACTIVE\` again. Several servers on one PostgreSQL database share the
+work: each delivery is claimed by one of them at a time, for at most ${duration(DELIVERY_LEASE_MS)}.
+
+A test delivery (\`POST .../webhooks/{webhook_id}/test\`) is sent once, at once, with a \`delivery_id\` of the form
+\`test-<uuid>\` and example \`data\`; it is signed the same way, not retried and not listed among the deliveries.
+
+### Walkthrough
+
+Continuing the session of [the curl examples](#examples-with-curl), with the TypeScript receiver above listening on port 8080:
+
+${renderCurlSteps(WEBHOOK_CURL_STEPS, '####')}`
+}
+
+
+function n(value: number): string {
+  return value.toLocaleString('en-US')
+}
+
+function exampleValidationError(): string {
+  try {
+    parseRequest(ENDPOINTS.logBatch.request, {
+      run_id: EXAMPLE_RUN_ID,
+      metrics: [{ key: 'loss', value: 'high', timestamp: 1767225600000 }],
+    })
+  } catch (error) {
+    if (isKeelError(error)) return JSON.stringify(error.toJSON(), null, 2)
+    throw error
+  }
+  throw new Error('the example log-batch request was expected to fail validation')
+}
+
+function lineageFields(): string {
+  return Object.keys(wireLineage.shape)
+    .map((key) => {
+      const field = wireLineage.shape[key as keyof typeof wireLineage.shape]
+      const inner = field.unwrap()
+      return inner instanceof z.ZodObject ? `\`${key} {${Object.keys(inner.shape).join(', ')}}\`` : `\`${key}\``
+    })
+    .join(', ')
+}
+
+function httpIntro(): string {
+  const [api, ajax] = API_BASES.mlflow
+  const [api3] = API_BASES.mlflow3
+  const [keelBase] = API_BASES.keel
+  const L = TRACKING_LIMITS
+  const R = REGISTRY_LIMITS
+  const D = DEFAULT_MAX_RESULTS
+  const logBatchLimit = ENDPOINTS.logBatch.bodyLimitBytes
+  if (logBatchLimit === undefined) throw new Error('runs/log-batch lost its body limit: update the Limits section.')
+  return `## Base paths
+
+| base | serves |
+|---|---|
+| \`${api}/mlflow\` | MLflow's tracking, logged-model, model-registry and webhook RPCs (REST API 2.0) |
+| \`${ajax}/mlflow\` | the same, for MLflow's web UI: every \`${api}\` path has this twin |
+| \`${api}/mlflow-artifacts\` | the artifact proxy: files up and down, directory listings (also under \`${ajax}\`) |
+| \`${keelBase}\` | keel's own API: alias history, sampled metrics, garbage collection, webhook deliveries |
+| \`${api3}/mlflow/server-info\` | MLflow 3 clients' capability probe |
+| \`/health\`, \`/version\`, \`/openapi.json\` | liveness, the server's version, this API as an OpenAPI document |
+
+MLflow clients need nothing but the server's URL: \`MLFLOW_TRACKING_URI=http://keel.internal:5000\`.
+
+## Wire conventions
+
+- **Requests.** A \`GET\` carries its request message as query parameters. A list repeats its key
+  (\`run_ids=a&run_ids=b\`; \`run_ids[]=a\` works too), and a list given once is still a list. \`POST\`, \`PATCH\` and
+  \`DELETE\` carry it as a JSON object in the body (\`DELETE\` included, as in MLflow) with
+  \`Content-Type: application/json\`; a charset parameter is fine, any other type is 415 \`UNSUPPORTED_MEDIA_TYPE\`.
+  An empty body counts as \`{}\`; a body that is not a JSON object is 400 \`BAD_REQUEST\`. Path parameters
+  (\`/logged-models/{model_id}\`) are part of the path. \`experiments/search\` and
+  \`registered-models/get-latest-versions\` also answer \`GET\`, as in MLflow.
+- **Names.** Fields are snake_case, as in MLflow's protobuf messages. Enums are sent by name (\`"RUNNING"\`,
+  \`"ACTIVE_ONLY"\`); their protobuf numbers are accepted too. Unknown fields are ignored.
+- **Numbers.** An int64 (timestamps, steps, \`max_results\`) may be a JSON number or a string of digits, as
+  protobuf's JSON mapping allows, within ±2<sup>53</sup>; responses send numbers. Times are milliseconds since the
+  Unix epoch. A metric value (a double) may be the string \`"NaN"\`, \`"Infinity"\` or \`"-Infinity"\`, and comes
+  back that way, since JSON has no such numbers. A boolean in a query string is \`true\` or \`false\`.
+- **Responses.** Success is HTTP 200 with a JSON object; an RPC with nothing to return answers \`{}\`. Fields that
+  are unset, and sometimes empty lists, are left out, as MLflow does: read them with defaults. Long lists come in
+  pages: pass a page's \`next_page_token\` as \`page_token\` for the next one, with the same other fields; the last
+  page has no \`next_page_token\`.
+
+## Limits
+
+| what | limit |
+|---|---|
+| a JSON request body | ${n(JSON_BODY_LIMIT_BYTES)} bytes (4 MiB; \`createServer({ limits: { bodyLimitBytes } })\` changes it); more is 413 \`PAYLOAD_TOO_LARGE\` |
+| a \`runs/log-batch\` body | ${n(logBatchLimit)} bytes, as MLflow |
+| one \`runs/log-batch\` | ${n(L.maxBatchMetrics)} metrics, ${n(L.maxBatchParams)} params and ${n(L.maxBatchTags)} tags, ${n(L.maxBatchEntries)} entries in all, written in one transaction |
+| an artifact upload | none: the body is streamed to the store, the JSON limit does not apply |
+| metric, param and tag keys | ${n(L.maxKeyLength)} characters |
+| param values; run tag values; experiment tag values | ${n(L.maxParamValueLength)}; ${n(L.maxTagValueLength)}; ${n(L.maxExperimentTagValueLength)} characters |
+| experiment names; run names | ${n(L.maxExperimentNameLength)}; ${n(L.maxRunNameLength)} characters |
+| registered model names; aliases | ${n(R.nameMaxLength)} characters; ${n(R.aliasMaxBytes)} bytes |
+| registry tag values; descriptions; version sources | ${n(R.tagValueMaxLength)}; ${n(R.descriptionMaxLength)}; ${n(R.sourceMaxLength)} characters |
+| webhook URLs; secrets | ${n(R.webhookUrlMaxLength)}; ${n(R.webhookSecretMaxLength)} characters |
+
+Page sizes (\`max_results\`):
+
+| endpoint | default | at most |
+|---|---|---|
+| \`runs/search\` | ${n(D.searchRuns)} | ${n(L.maxSearchRunsResults)} |
+| \`experiments/search\` | ${n(D.searchExperiments)} | ${n(L.maxSearchExperimentsResults)} |
+| \`metrics/get-history\` | ${n(D.metricHistory)} | ${n(L.maxMetricHistoryResults)} |
+| \`metrics/get-history-bulk-interval\` (points per run, up to 100 runs) | 2,500 | 2,500 |
+| \`${keelBase}/metrics/sampled\` (\`max_points\` per run, up to ${n(L.maxSampledRuns)} runs) | ${n(D.sampledPoints)} | ${n(L.maxSampledPoints)} |
+| \`logged-models/search\` | ${n(D.loggedModels)} | ${n(L.maxLoggedModelsResults)} |
+| \`registered-models/search\` | ${n(R.searchModelsDefault)} | ${n(R.searchModelsMax)} |
+| \`model-versions/search\` | ${n(R.searchVersionsDefault)} | ${n(R.searchVersionsMax)} |
+| \`webhooks\` (list) | 100 | 1,000 |
+
+## Errors
+
+A failed call answers with the HTTP status of its error code and a JSON body \`{error_code, message[, details]}\`.
+[errors.md](errors.md) lists every code with its status, what it means and what to do. A request that does not
+match its message is 400 \`INVALID_PARAMETER_VALUE\`: \`message\` names the first bad field and
+\`details.issues\` lists every one:
+
+\`\`\`json
+${exampleValidationError()}
+\`\`\`
+
+The caller's mistakes are always 4xx, so MLflow clients, which retry 5xx answers for minutes, fail at once instead;
+a request rejected for what it says changes nothing. An unknown path is 404 \`ENDPOINT_NOT_FOUND\`. A 500
+\`INTERNAL_ERROR\` is a fault of the server: its message is generic and the details are in the server's log.
+
+## Who is calling
+
+keel does not check passwords or tokens itself: put it behind a proxy that authenticates (or on a network you
+trust). It does record who did what (the user of a run, of a model version, of every alias move) and takes that
+user from, in this order:
+
+1. the user name of an \`Authorization: Basic\` header; the password is not checked, the proxy in front vouches
+   for it. MLflow clients send one when \`MLFLOW_TRACKING_USERNAME\` is set, keel's when \`KEEL_TRACKING_USERNAME\`
+   is (see [configuration.md](configuration.md));
+2. what the request says: \`user_id\` (or the \`mlflow.user\` tag) on \`runs/create\`, \`user_id\` on
+   \`model-versions/create\`, \`moved_by\` on setting and deleting an alias;
+3. \`"unknown"\`.
+
+So an authenticated user wins over what the body claims; on \`runs/create\` the \`mlflow.user\` tag is set to that
+same user. A \`Bearer\` token is let through and ignored. Aliases removed because their version or model was deleted
+are recorded as moved by \`"${SYSTEM_ACTOR}"\`.
+
+## What keel adds to MLflow's messages
+
+MLflow's clients ignore fields they do not know, so these additions are safe for them:
+
+- \`lineage\` on every \`model_version\`, accepted by \`model-versions/create\`: where the version came from,
+  ${lineageFields()}.
+- \`user_id\` on \`model-versions/create\`: who registers the version (a Basic-auth user wins).
+- \`moved_by\` on setting and deleting an alias, recorded in the alias's history; the history itself is
+  [\`GET ${keelBase}/registered-models/alias-history\`](#aliashistory): \`{moves: [{${Object.keys(wireAliasMove.shape).join(', ')}}]}\`.
+- \`digest\` on the files of an artifact listing (\`artifacts/list\` and the proxy's \`?path=\`): the file's sha256, in
+  hex. Directories have none.
+- \`x-keel-digest\`, a header on artifact downloads: the same sha256, so a client can check what it received (keel's
+  client does).
+- \`files_deleted\` in the answer to \`DELETE ${api}/mlflow-artifacts/artifacts/<path>\`: how many files went.
+- \`has_secret\` on webhooks (the secret itself is never returned), \`lifecycle_stage\` on logged models, and
+  \`server: "keel"\` and \`version\` in \`server-info\`.
+
+Multipart artifact uploads answer 501 \`NOT_IMPLEMENTED\`, upon which MLflow clients upload with one \`PUT\`.
+
+## Health, version and OpenAPI
+
+- \`GET /health\` answers \`OK\` (text/plain) while the server runs: the liveness probe for load balancers and
+  orchestrators.
+- \`GET /version\` answers the server's version as plain text; \`GET ${api3}/mlflow/server-info\` answers MLflow 3
+  clients' probe with \`{store_type: "SqlStore", workspaces_enabled: false, server: "keel", version}\`.
+- \`GET /openapi.json\` is an OpenAPI 3.1 document of every endpoint below, built from the same schemas the server
+  validates requests with: for client generators and API explorers. It lists each \`${api}\` path once; the
+  \`${ajax}\` twins are implied.`
+}
+
+const EXAMPLES_INTRO = `## Examples with curl
+
+A typical session, in bash with \`curl\` and \`jq\`, against a server started with \`keel server\` (which listens on
+\`127.0.0.1:5000\`). Below each step is what the server answers (where a step keeps an id in a shell variable,
+the answer is what \`jq\` reads it from); your ids and times will differ. test/docs.test.ts runs these very
+commands against a real server, so they stay true.
+
+\`\`\`sh
+${CURL_SETUP}
+\`\`\``
+
+export function renderHttpApiDoc(): string {
+  return `${[
+    GENERATED_NOTE('the endpoint catalogue of src/protocol/ and src/server/openapi.ts, with prose in the generator'),
+    '# The keel HTTP API',
+    `\`keel server\` speaks MLflow's REST API 2.0, so MLflow's own clients (the \`mlflow\` Python package and its
+autologging, the MLflow UI) work with it unchanged. keel adds a few fields to MLflow's messages and an API of its
+own under \`${API_BASES.keel[0]}\`. This page covers what every endpoint has in common, walks through a session with
+\`curl\`, describes webhooks, and ends with a reference of every endpoint. A running server also describes itself
+at \`/openapi.json\`.`,
+    httpIntro(),
+    `${EXAMPLES_INTRO}\n\n${renderCurlSteps(CURL_STEPS, '###')}`,
+    renderWebhooks(),
+    renderReference(),
   ].join('\n\n')}\n`
 }
 
