@@ -17,24 +17,15 @@ import { REGISTRY_EVENT_TYPES } from '../src/registry/types.js'
 import type { DeliveryStatus, WebhookDelivery } from '../src/registry/types.js'
 import { WebhookDispatcher } from '../src/registry/webhook-dispatcher.js'
 import { WEBHOOK_SIGNATURE_HEADER, verifyWebhookSignature, webhookHeaders } from '../src/registry/webhook-signature.js'
+import { DEFAULT_BODY_LIMIT } from '../src/server/create-server.js'
 import { buildOpenApi } from '../src/server/openapi.js'
 import { toFastifyPath } from '../src/server/route.js'
-import {
-  CURL_STEPS,
-  HELP_WIDTH,
-  JSON_BODY_LIMIT_BYTES,
-  PYTHON_VERIFY_EXAMPLE,
-  WEBHOOK_CURL_STEPS,
-  WEBHOOK_EVENTS,
-  WEBHOOK_POLICY,
-  anchorOf,
-  collectCommandHelp,
-  collectHttpOperations,
-  generateDocs,
-  renderCliDoc,
-  retryCeilings,
-  slugOf,
-} from '../scripts/gen-docs.js'
+import { HELP_WIDTH, anchorOf, cliDoc, collectCommandHelp } from '../scripts/docs/cli-doc.js'
+import { CURL_STEPS, WEBHOOK_CURL_STEPS } from '../scripts/docs/curl-examples.js'
+import { collectHttpOperations } from '../scripts/docs/http-api-reference.js'
+import { slugOf } from '../scripts/docs/markdown.js'
+import { PYTHON_VERIFY_EXAMPLE, WEBHOOK_EVENTS, WEBHOOK_POLICY, retryCeilings } from '../scripts/docs/webhooks-doc.js'
+import { generateDocs } from '../scripts/gen-docs.js'
 import { call, startTestServer } from './support/server-fixture.js'
 import { tempDir } from './support/temp-dir.js'
 
@@ -87,7 +78,7 @@ describe('generated docs', () => {
     })
 
     it('does not depend on the terminal the generator runs in (width, colours)', () => {
-      const plain = renderCliDoc()
+      const plain = cliDoc()
       expect(plain).not.toMatch(/\u001b\[/)
       // Pretend to be a wide colour terminal: commander would follow it unless the generator pins both.
       vi.stubEnv('FORCE_COLOR', '3')
@@ -96,7 +87,7 @@ describe('generated docs', () => {
       Object.defineProperty(stdout, 'isTTY', { value: true, configurable: true, writable: true })
       Object.defineProperty(stdout, 'columns', { value: HELP_WIDTH * 3, configurable: true, writable: true })
       try {
-        expect(renderCliDoc()).toBe(plain)
+        expect(cliDoc()).toBe(plain)
       } finally {
         for (const key of ['isTTY', 'columns'] as const) {
           const descriptor = saved[key]
@@ -166,6 +157,9 @@ describe('docs/http-api.md', () => {
     // The generated reference reaches the nested request fields and the webhook section.
     expect(doc).toContain('| `metrics[].value` |  | double | yes |')
     expect(doc).toContain('| `lineage.environment.node` |  | string | yes |')
+    // Notes come from the schemas' descriptions; a list without one takes its items'.
+    expect(doc).toContain('| `run_id` | query | string |  | required, unless `run_uuid` is given |')
+    expect(doc).toMatch(/^\| `events` \| body \| [^|]*\[\] \| yes \| a registry event type, /m)
     expect(doc).toMatch(/^## Webhooks$/m)
   })
 
@@ -344,8 +338,8 @@ print(json.dumps([verify(c["secret"], c["headers"], c["body"].encode("utf-8")) f
         return `${head}${'a'.repeat(bytes - head.length - 2)}"}`
       }
       const create = '/api/2.0/mlflow/experiments/create'
-      expect((await post(create, sized('"name":"at-limit"', JSON_BODY_LIMIT_BYTES))).statusCode).toBe(200)
-      const over = await post(create, sized('"name":"over-limit"', JSON_BODY_LIMIT_BYTES + 1))
+      expect((await post(create, sized('"name":"at-limit"', DEFAULT_BODY_LIMIT))).statusCode).toBe(200)
+      const over = await post(create, sized('"name":"over-limit"', DEFAULT_BODY_LIMIT + 1))
       expect(over.statusCode).toBe(413)
       expect(JSON.parse(over.body)).toMatchObject({ error_code: 'PAYLOAD_TOO_LARGE' })
       const batchLimit = ENDPOINTS.logBatch.bodyLimitBytes ?? 0

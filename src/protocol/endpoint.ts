@@ -74,6 +74,9 @@ export const webhookEventField = z
     })
     return z.NEVER
   })
+  .meta({
+    description: 'a registry event type, such as "model_version.created", or MLflow\'s {"entity": "MODEL_VERSION", "action": "CREATED"}',
+  })
 
 const ENTITIES = ['registered_model', 'model_version', 'model_version_tag', 'model_version_alias'] as const
 const ACTIONS = ['created', 'updated', 'deleted', 'set'] as const

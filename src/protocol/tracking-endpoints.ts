@@ -9,7 +9,8 @@ const viewType = enumSchema(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'])
 const runStatus = enumSchema(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'])
 const int64 = int64Schema()
 const runRef = {
-  run_id: z.string().optional(),
+  // Both optional because either will do; the routes insist on one of them.
+  run_id: z.string().optional().meta({ description: 'required, unless `run_uuid` is given' }),
   run_uuid: z.string().optional().meta({ description: 'deprecated; use run_id' }),
 }
 const ok = empty

@@ -41,6 +41,11 @@ export interface WebhookTestResult {
   errorMessage?: string
 }
 
+/** Defaults of `WebhookDispatcherOptions`; docs/http-api.md derives its retry table from them. */
+export const DEFAULT_MAX_ATTEMPTS = 8
+export const DEFAULT_BASE_DELAY_MS = 1000
+export const DEFAULT_MAX_DELAY_MS = 5 * 60_000
+
 /** Bounds one `runOnce`, so a flood of events cannot keep one run going forever. */
 const MAX_BATCHES_PER_RUN = 20
 const MAX_ERROR_LENGTH = 500
@@ -94,9 +99,9 @@ export class WebhookDispatcher {
     this.send = options.send
     this.clock = options.clock
     this.logger = options.logger
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 8)
-    this.baseDelayMs = Math.max(1, options.baseDelayMs ?? 1000)
-    this.maxDelayMs = Math.max(this.baseDelayMs, options.maxDelayMs ?? 5 * 60_000)
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
+    this.baseDelayMs = Math.max(1, options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS)
+    this.maxDelayMs = Math.max(this.baseDelayMs, options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS)
     this.batchSize = Math.min(1000, Math.max(1, options.batchSize ?? 50))
     this.random = options.random ?? Math.random
   }

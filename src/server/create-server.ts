@@ -45,7 +45,8 @@ export interface ServerOptions {
   webhooks?: WebhookTester
 }
 
-const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
+/** The JSON body limit unless `limits.bodyLimitBytes` says otherwise; docs/http-api.md states it. */
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
 
 /**
  * keel's HTTP API as a Fastify instance, not yet listening (tests use `inject`; `startServer` listens):

@@ -8,6 +8,11 @@ import { openStores, parseStoreUri } from '../store/open-stores.js'
 import { createServer } from './create-server.js'
 import type { ServerLimits } from './create-server.js'
 
+/** How long a webhook receiver has to answer one delivery attempt. */
+export const WEBHOOK_SEND_TIMEOUT_MS = 10_000
+/** How often the server sends due webhook deliveries, unless `webhookIntervalMs` says otherwise. */
+export const WEBHOOK_POLL_INTERVAL_MS = 1000
+
 export interface StartServerOptions {
   host?: string
   /** 0 picks a free port (see `url` of the result). */
@@ -52,7 +57,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const version = (await captureEnvironment({ cwd: process.cwd() })).keel
     // A server proxying another keel server leaves delivery to that server, which owns the outbox.
     if (location.kind !== 'http') {
-      dispatcher = new WebhookDispatcher({ store: stores.registry, send: fetchSender(10_000), clock: systemClock, logger })
+      const send = fetchSender(WEBHOOK_SEND_TIMEOUT_MS)
+      dispatcher = new WebhookDispatcher({ store: stores.registry, send, clock: systemClock, logger })
     }
     app = await createServer({
       tracking: stores.tracking,
@@ -69,7 +75,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await stores.close().catch(() => {})
     throw error
   }
-  dispatcher?.start(options.webhookIntervalMs ?? 1000)
+  dispatcher?.start(options.webhookIntervalMs ?? WEBHOOK_POLL_INTERVAL_MS)
 
   const address = app.server.address()
   if (address === null || typeof address === 'string') {

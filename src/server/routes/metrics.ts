@@ -7,9 +7,9 @@ import { addEndpoint, compact, withToken } from '../route.js'
 import type { ServerContext } from '../server-context.js'
 import { runIdOf } from './runs.js'
 
-/** MLflow's limits for get-history-bulk-interval (mlflow/server/handlers.py). */
-const MAX_RUNS_BULK = 100
-const MAX_RESULTS_PER_RUN = 2500
+/** MLflow's limits for get-history-bulk-interval (mlflow/server/handlers.py): runs per call, points per run. */
+export const BULK_INTERVAL_MAX_RUNS = 100
+export const BULK_INTERVAL_MAX_RESULTS = 2500
 
 /** metrics/get-history and the UI's sampled metrics/get-history-bulk-interval. */
 export function metricRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -27,14 +27,14 @@ export function metricRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   addEndpoint(app, ENDPOINTS.getMetricHistoryBulkInterval, async (input) => {
     if (input.run_ids.length === 0) throw invalidParameter("Missing value for required parameter 'run_ids'.")
-    if (input.run_ids.length > MAX_RUNS_BULK) {
+    if (input.run_ids.length > BULK_INTERVAL_MAX_RUNS) {
       throw invalidParameter(
-        `GetMetricHistoryBulkInterval request must specify at most ${MAX_RUNS_BULK} run_ids. Received ${input.run_ids.length} run_ids.`,
+        `GetMetricHistoryBulkInterval request must specify at most ${BULK_INTERVAL_MAX_RUNS} run_ids. Received ${input.run_ids.length} run_ids.`,
       )
     }
-    const maxResults = input.max_results ?? MAX_RESULTS_PER_RUN
-    if (maxResults < 1 || maxResults > MAX_RESULTS_PER_RUN) {
-      throw invalidParameter(`max_results must be between 1 and ${MAX_RESULTS_PER_RUN}.`)
+    const maxResults = input.max_results ?? BULK_INTERVAL_MAX_RESULTS
+    if (maxResults < 1 || maxResults > BULK_INTERVAL_MAX_RESULTS) {
+      throw invalidParameter(`max_results must be between 1 and ${BULK_INTERVAL_MAX_RESULTS}.`)
     }
     checkStepRange(input.start_step, input.end_step)
     const series = await tracking.getSampledHistory(

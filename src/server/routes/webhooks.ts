@@ -6,8 +6,9 @@ import { toWireWebhook } from '../../protocol/mlflow-wire.js'
 import { addEndpoint, compact, withToken } from '../route.js'
 import type { ServerContext } from '../server-context.js'
 
-const DEFAULT_PAGE = 100
-const MAX_PAGE = 1000
+/** `max_results` of webhooks/list: the default and the most allowed. */
+export const WEBHOOK_PAGE_DEFAULT = 100
+export const WEBHOOK_PAGE_MAX = 1000
 
 /** MLflow's webhook CRUD and `/test` (webhooks.proto); deliveries are keel's, see routes/keel.ts. */
 export function webhookRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -28,9 +29,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: ServerContext): void {
   })
 
   addEndpoint(app, ENDPOINTS.listWebhooks, async (input) => {
-    const limit = input.max_results ?? DEFAULT_PAGE
-    if (limit < 1 || limit > MAX_PAGE) {
-      throw invalidParameter(`Invalid value ${limit} for parameter 'max_results': pass an integer from 1 to ${MAX_PAGE}.`)
+    const limit = input.max_results ?? WEBHOOK_PAGE_DEFAULT
+    if (limit < 1 || limit > WEBHOOK_PAGE_MAX) {
+      throw invalidParameter(`Invalid value ${limit} for parameter 'max_results': pass an integer from 1 to ${WEBHOOK_PAGE_MAX}.`)
     }
     const offset = webhookOffset(input.page_token)
     const all = await registry.listWebhooks()
