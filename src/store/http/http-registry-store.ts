@@ -35,19 +35,8 @@ import type {
   WebhookDelivery,
 } from '../../registry/types.js'
 import type { HttpTransport } from './http-transport.js'
+import { API, KEEL, body, page } from './wire-body.js'
 
-const API = '/api/2.0/mlflow'
-const KEEL = '/api/keel/v1'
-
-function body(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value
-  return out
-}
-
-function page<T>(items: T[], token: unknown): Page<T> {
-  return typeof token === 'string' && token !== '' ? { items, nextPageToken: token } : { items }
-}
 
 function searchQuery(input: SearchInput): Record<string, string | number | string[] | undefined> {
   return { filter: input.filter, max_results: input.maxResults, order_by: input.orderBy, page_token: input.pageToken }

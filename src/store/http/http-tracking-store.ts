@@ -49,20 +49,8 @@ import type {
   Tag,
 } from '../../tracking/types.js'
 import type { HttpTransport } from './http-transport.js'
+import { API, KEEL, body, page } from './wire-body.js'
 
-const API = '/api/2.0/mlflow'
-const KEEL = '/api/keel/v1'
-
-/** Builds a request body with only the fields that are set (MLflow leaves unset proto fields out). */
-function body(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value
-  return out
-}
-
-function page<T>(items: T[], token: unknown): Page<T> {
-  return typeof token === 'string' && token !== '' ? { items, nextPageToken: token } : { items }
-}
 
 export interface GcRequest {
   olderThanMs?: number
