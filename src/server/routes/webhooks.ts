@@ -4,7 +4,6 @@ import { decodePageToken, encodePageToken } from '../../core/page.js'
 import { ENDPOINTS } from '../../protocol/endpoints.js'
 import { toWireWebhook } from '../../protocol/mlflow-wire.js'
 import { addEndpoint, compact, withToken } from '../route.js'
-import type { UpdateWebhookInput } from '../../registry/registry-store.js'
 import type { ServerContext } from '../server-context.js'
 
 /** `max_results` of webhooks/list: the default and the most allowed. */
@@ -16,7 +15,16 @@ export function webhookRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { registry, webhooks } = ctx
 
   addEndpoint(app, ENDPOINTS.createWebhook, async (input) => {
-    const webhook = await registry.createWebhook(webhookFields(input))
+    const webhook = await registry.createWebhook(
+      compact({
+        name: input.name,
+        url: input.url,
+        events: input.events,
+        description: input.description,
+        secret: input.secret,
+        status: input.status,
+      }),
+    )
     return { webhook: toWireWebhook(webhook) }
   })
 
@@ -37,7 +45,17 @@ export function webhookRoutes(app: FastifyInstance, ctx: ServerContext): void {
   }))
 
   addEndpoint(app, ENDPOINTS.updateWebhook, async (input) => {
-    const webhook = await registry.updateWebhook(input.webhook_id, webhookFields(input))
+    const webhook = await registry.updateWebhook(
+      input.webhook_id,
+      compact({
+        name: input.name,
+        url: input.url,
+        events: input.events,
+        description: input.description,
+        secret: input.secret,
+        status: input.status,
+      }),
+    )
     return { webhook: toWireWebhook(webhook) }
   })
 
@@ -66,16 +84,4 @@ function webhookOffset(token: string | undefined): number {
     throw invalidParameter('Invalid page token: pass the next_page_token of a previous response.')
   }
   return offset
-}
-
-/** The webhook fields a create or update request sets; absent ones are left out (an update keeps them). */
-function webhookFields<T extends Pick<UpdateWebhookInput, keyof UpdateWebhookInput>>(input: T) {
-  return compact({
-    name: input.name,
-    url: input.url,
-    events: input.events,
-    description: input.description,
-    secret: input.secret,
-    status: input.status,
-  })
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { modelSearchSql, versionSearchSql } from './registry-search.js'
+import { encodePageToken } from '../../../core/page.js'
+import { modelSearchSql, pageOffset, versionSearchSql } from './registry-search.js'
 
 describe('modelSearchSql', () => {
   it('builds tag EXISTS clauses and dialect-specific ILIKE', () => {
@@ -32,5 +33,17 @@ describe('versionSearchSql', () => {
     const sql = versionSearchSql('postgres', "run_id IN ('a', 'b') AND version_number >= 2 AND version_number != '3'", undefined)
     expect(sql.where).toBe('v.run_id IN (?, ?) AND v.version >= ? AND v.version <> ?')
     expect(sql.params).toEqual(['a', 'b', 2, 3])
+  })
+})
+
+describe('pageOffset', () => {
+  it('reads our offsets and refuses one PostgreSQL could not bind as bigint, as a caller error', () => {
+    expect(pageOffset(undefined)).toBe(0)
+    expect(pageOffset(encodePageToken({ offset: 40 }))).toBe(40)
+    expect(pageOffset(encodePageToken({ offset: Number.MAX_SAFE_INTEGER }))).toBe(Number.MAX_SAFE_INTEGER)
+    const tooFar = encodePageToken({ offset: 2 ** 60 })
+    expect(() => pageOffset(tooFar)).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/offset is out of range/) }),
+    )
   })
 })

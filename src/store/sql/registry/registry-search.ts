@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../../core/errors.js'
+import { offsetFromToken } from '../../../core/page.js'
 import { REGISTRY_LIMITS } from '../../../registry/validation.js'
 import { parseFilter, parseOrderBy } from '../../../tracking/search-filter.js'
 import type { Comparator, FilterClause } from '../../../tracking/search-filter.js'
@@ -9,6 +10,13 @@ export interface SearchSql {
   where: string
   params: SqlValue[]
   orderBy: string
+}
+
+/** Offsets beyond 2^53 cannot come from our own tokens, and PostgreSQL would reject them as bigint. */
+export function pageOffset(token: string | undefined): number {
+  const offset = offsetFromToken(token)
+  if (offset > Number.MAX_SAFE_INTEGER) throw invalidParameter('Invalid page token: its offset is out of range.')
+  return offset
 }
 
 const STRING_COMPARATORS = new Set<Comparator>(['=', '!=', 'LIKE', 'ILIKE'])
