@@ -23,3 +23,4 @@ export type {
 export type { HttpAuth, HttpTransportOptions } from './store/http/http-transport.js'
 export { createServer } from './server/create-server.js'
 export type { ServerLimits, ServerOptions } from './server/create-server.js'
+export * from './evaluation/index.js'
