@@ -304,11 +304,18 @@ print(json.dumps([verify(c["secret"], c["headers"], c["body"].encode("utf-8")) f
       const API = '/api/2.0/mlflow'
       const hook = await call(server.app, 'POST', `${API}/webhooks`, { name: 'all', url: 'http://receiver.invalid/', events: [...REGISTRY_EVENT_TYPES] })
       expect(hook.status).toBe(200)
-      const steps: Array<[method: 'POST' | 'DELETE', path: string, body: Record<string, unknown>]> = [
+      const steps: Array<[method: 'POST' | 'PATCH' | 'DELETE', path: string, body: Record<string, unknown>]> = [
         ['POST', 'registered-models/create', { name: 'm', tags: [{ key: 'team', value: 'risk' }], description: 'd' }],
         ['POST', 'model-versions/create', { name: 'm', source: 's3://bucket/model', description: 'v' }],
         ['POST', 'model-versions/set-tag', { name: 'm', version: '1', key: 'k', value: 'v' }],
         ['DELETE', 'model-versions/delete-tag', { name: 'm', version: '1', key: 'k' }],
+        ['PATCH', 'model-versions/update', { name: 'm', version: '1', description: 'better' }],
+        ['POST', 'model-versions/transition-stage', { name: 'm', version: '1', stage: 'Staging', archive_existing_versions: false }],
+        ['POST', 'registered-models/set-tag', { name: 'm', key: 'owner', value: 'ana' }],
+        ['DELETE', 'registered-models/delete-tag', { name: 'm', key: 'owner' }],
+        ['PATCH', 'registered-models/update', { name: 'm', description: 'fraud scoring' }],
+        ['POST', 'registered-models/rename', { name: 'm', new_name: 'm2' }],
+        ['POST', 'registered-models/rename', { name: 'm2', new_name: 'm' }],
         ['POST', 'registered-models/alias', { name: 'm', alias: 'champion', version: '1' }],
         ['DELETE', 'registered-models/alias', { name: 'm', alias: 'champion' }],
         ['DELETE', 'model-versions/delete', { name: 'm', version: '1' }],

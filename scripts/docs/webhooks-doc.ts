@@ -28,10 +28,19 @@ export const WEBHOOK_POLICY = {
 /** Every registry event a webhook can subscribe to, and its `data` (test/docs.test.ts compares with real deliveries). */
 export const WEBHOOK_EVENTS: Readonly<Record<RegistryEventType, { when: string; data: readonly string[] }>> = {
   'registered_model.created': { when: 'a registered model is created', data: ['name', 'tags', 'description'] },
+  'registered_model.renamed': { when: 'a registered model is renamed', data: ['name', 'previous_name'] },
+  'registered_model.updated': { when: "a registered model's description is updated", data: ['name', 'description'] },
   'registered_model.deleted': { when: 'a registered model is deleted', data: ['name'] },
+  'registered_model_tag.set': { when: 'a tag of a registered model is set (only if its value changed)', data: ['name', 'key', 'value'] },
+  'registered_model_tag.deleted': { when: 'a tag of a registered model is deleted (only if it existed)', data: ['name', 'key'] },
   'model_version.created': {
     when: 'a version is registered',
     data: ['name', 'version', 'source', 'run_id', 'tags', 'description'],
+  },
+  'model_version.updated': { when: "a version's description is updated", data: ['name', 'version', 'description'] },
+  'model_version.stage_transitioned': {
+    when: 'a version moves to another legacy stage (MLflow stages)',
+    data: ['name', 'version', 'from_stage', 'to_stage', 'archived_versions'],
   },
   'model_version.deleted': { when: 'a version is deleted', data: ['name', 'version'] },
   'model_version_tag.set': { when: 'a tag of a version is set', data: ['name', 'version', 'key', 'value'] },

@@ -85,8 +85,14 @@ export interface AliasMove {
 
 export const REGISTRY_EVENT_TYPES = [
   'registered_model.created',
+  'registered_model.renamed',
+  'registered_model.updated',
   'registered_model.deleted',
+  'registered_model_tag.set',
+  'registered_model_tag.deleted',
   'model_version.created',
+  'model_version.updated',
+  'model_version.stage_transitioned',
   'model_version.deleted',
   'model_version_tag.set',
   'model_version_tag.deleted',

@@ -52,7 +52,11 @@ const MAX_ERROR_LENGTH = 500
 
 const EXAMPLE_PAYLOADS: Record<RegistryEventType, Record<string, unknown>> = {
   'registered_model.created': { name: 'example_model', tags: { example_key: 'example_value' }, description: 'An example registered model' },
+  'registered_model.renamed': { name: 'example_model_v2', previous_name: 'example_model' },
+  'registered_model.updated': { name: 'example_model', description: 'A new description' },
   'registered_model.deleted': { name: 'example_model' },
+  'registered_model_tag.set': { name: 'example_model', key: 'example_key', value: 'example_value' },
+  'registered_model_tag.deleted': { name: 'example_model', key: 'example_key' },
   'model_version.created': {
     name: 'example_model',
     version: '1',
@@ -61,6 +65,8 @@ const EXAMPLE_PAYLOADS: Record<RegistryEventType, Record<string, unknown>> = {
     tags: { example_key: 'example_value' },
     description: 'An example model version',
   },
+  'model_version.updated': { name: 'example_model', version: '1', description: 'A new description' },
+  'model_version.stage_transitioned': { name: 'example_model', version: '1', from_stage: 'None', to_stage: 'Staging', archived_versions: [] },
   'model_version.deleted': { name: 'example_model', version: '1' },
   'model_version_tag.set': { name: 'example_model', version: '1', key: 'example_key', value: 'example_value' },
   'model_version_tag.deleted': { name: 'example_model', version: '1', key: 'example_key' },

@@ -121,6 +121,40 @@ export function describeEventContract(ctx: ContractContext): void {
       ])
     })
 
+    it('writes events for renames, description updates, model tags and stage transitions', async () => {
+      const s = ctx.store()
+      await s.createRegisteredModel({ name: 'fraud' })
+      await s.createModelVersion({ name: 'fraud', source: 's1' })
+      await s.createModelVersion({ name: 'fraud', source: 's2' })
+      await s.transitionStage('fraud', '1', 'Production', false)
+      await hook('all', [
+        'registered_model.renamed',
+        'registered_model.updated',
+        'registered_model_tag.set',
+        'registered_model_tag.deleted',
+        'model_version.updated',
+        'model_version.stage_transitioned',
+      ])
+      await s.setRegisteredModelTag('fraud', { key: 'team', value: 'risk' })
+      await s.setRegisteredModelTag('fraud', { key: 'team', value: 'risk' }) // unchanged: no event
+      await s.deleteRegisteredModelTag('fraud', 'team')
+      await s.deleteRegisteredModelTag('fraud', 'team') // absent: no event
+      await s.updateRegisteredModel('fraud', 'scores card payments')
+      await s.updateModelVersion('fraud', '2', 'gbdt, 300 trees')
+      await s.transitionStage('fraud', '2', 'Production', true)
+      await s.renameRegisteredModel('fraud', 'card-fraud')
+      await s.renameRegisteredModel('card-fraud', 'card-fraud') // same name: no event
+      const events = (await due()).sort((a, b) => a.event.id - b.event.id).map((d) => [d.event.type, d.event.payload])
+      expect(events).toEqual([
+        ['registered_model_tag.set', { name: 'fraud', key: 'team', value: 'risk' }],
+        ['registered_model_tag.deleted', { name: 'fraud', key: 'team' }],
+        ['registered_model.updated', { name: 'fraud', description: 'scores card payments' }],
+        ['model_version.updated', { name: 'fraud', version: '2', description: 'gbdt, 300 trees' }],
+        ['model_version.stage_transitioned', { name: 'fraud', version: '2', from_stage: 'None', to_stage: 'Production', archived_versions: ['1'] }],
+        ['registered_model.renamed', { name: 'card-fraud', previous_name: 'fraud' }],
+      ])
+    })
+
     it('writes no event when the mutation fails', async () => {
       const s = ctx.store()
       await hook('all', ['registered_model.created', 'model_version.created', 'model_version_alias.created'])

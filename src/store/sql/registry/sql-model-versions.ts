@@ -89,13 +89,11 @@ export class SqlModelVersions {
   }
 
   async update(name: string, version: string, description: string): Promise<ModelVersion> {
+    const now = this.clock.now()
     return this.driver.transaction(async (tx) => {
       const row = await findVersion(tx, name, version)
-      await tx.run('UPDATE model_versions SET description = ?, last_updated_timestamp = ? WHERE id = ?', [
-        description,
-        this.clock.now(),
-        row.id,
-      ])
+      await tx.run('UPDATE model_versions SET description = ?, last_updated_timestamp = ? WHERE id = ?', [description, now, row.id])
+      await appendEvent(tx, 'model_version.updated', { name, version: String(row.version), description }, now)
       return loadVersion(tx, row.id)
     })
   }
@@ -180,7 +178,15 @@ export class SqlModelVersions {
     return this.driver.transaction(async (tx) => {
       await lockModel(tx, name)
       const row = await findVersion(tx, name, version)
+      let archived: number[] = []
       if (archiveExisting) {
+        archived = (
+          await tx.all<{ version: number }>('SELECT version FROM model_versions WHERE model_key = ? AND current_stage = ? AND id <> ? ORDER BY version', [
+            row.model_key,
+            stage,
+            row.id,
+          ])
+        ).map((r) => Number(r.version))
         await tx.run(
           `UPDATE model_versions SET current_stage = 'Archived', last_updated_timestamp = ?
            WHERE model_key = ? AND current_stage = ? AND id <> ?`,
@@ -189,6 +195,12 @@ export class SqlModelVersions {
       }
       await tx.run('UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? WHERE id = ?', [stage, now, row.id])
       await tx.run('UPDATE registered_models SET last_updated_timestamp = ? WHERE id = ?', [now, row.model_key])
+      await appendEvent(
+        tx,
+        'model_version.stage_transitioned',
+        { name, version: String(row.version), from_stage: row.current_stage, to_stage: stage, archived_versions: archived.map(String) },
+        now,
+      )
       return loadVersion(tx, row.id)
     })
   }

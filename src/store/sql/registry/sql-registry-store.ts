@@ -104,6 +104,7 @@ export class SqlRegistryStore implements RegistryStore {
           // Versions, tags, aliases and alias history hang off the surrogate key, so they follow.
           await tx.run('UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE id = ?', [newName, now, model.id])
           await tx.run('UPDATE model_versions SET last_updated_timestamp = ? WHERE model_key = ?', [now, model.id])
+          await appendEvent(tx, 'registered_model.renamed', { name: newName, previous_name: name }, now)
         }
         return loadModel(tx, model.id)
       })
@@ -114,13 +115,11 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async updateRegisteredModel(name: string, description: string): Promise<RegisteredModel> {
+    const now = this.clock.now()
     return this.driver.transaction(async (tx) => {
       const model = await findModel(tx, name)
-      await tx.run('UPDATE registered_models SET description = ?, last_updated_timestamp = ? WHERE id = ?', [
-        description,
-        this.clock.now(),
-        model.id,
-      ])
+      await tx.run('UPDATE registered_models SET description = ?, last_updated_timestamp = ? WHERE id = ?', [description, now, model.id])
+      await appendEvent(tx, 'registered_model.updated', { name, description }, now)
       return loadModel(tx, model.id)
     })
   }
@@ -148,20 +147,29 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async setRegisteredModelTag(name: string, tag: Tag): Promise<void> {
+    const now = this.clock.now()
     await this.driver.transaction(async (tx) => {
-      const model = await findModel(tx, name)
+      const model = await lockModel(tx, name)
+      const current = await tx.get<{ value: string }>('SELECT value FROM registered_model_tags WHERE model_key = ? AND key = ?', [
+        model.id,
+        tag.key,
+      ])
+      if (current?.value === tag.value) return // no change, no event
       await tx.run(
         `INSERT INTO registered_model_tags (model_key, key, value) VALUES (?, ?, ?)
          ON CONFLICT (model_key, key) DO UPDATE SET value = excluded.value`,
         [model.id, tag.key, tag.value],
       )
+      await appendEvent(tx, 'registered_model_tag.set', { name, key: tag.key, value: tag.value }, now)
     })
   }
 
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
+    const now = this.clock.now()
     await this.driver.transaction(async (tx) => {
       const model = await findModel(tx, name)
-      await tx.run('DELETE FROM registered_model_tags WHERE model_key = ? AND key = ?', [model.id, key])
+      const { changes } = await tx.run('DELETE FROM registered_model_tags WHERE model_key = ? AND key = ?', [model.id, key])
+      if (changes > 0) await appendEvent(tx, 'registered_model_tag.deleted', { name, key }, now)
     })
   }
 
