@@ -45,6 +45,10 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorCatalogueEntry> = {
     meaning: 'the request conflicts with the current state of the resource (reported by a server keel talks to)',
     fix: 'read the resource again and repeat the change on its current state',
   },
+  ABORTED: {
+    meaning: 'long work (training, cross-validation, a search) stopped because its caller aborted it; nothing partial was kept',
+    fix: 'run it again without aborting, or with a longer timeout',
+  },
   PERMISSION_DENIED: {
     meaning: 'the server, or a proxy in front of it, refused the call for this user',
     fix: 'ask whoever runs the server for access, or use an account that has it',

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   RESOURCE_DOES_NOT_EXIST: 404,
   ENDPOINT_NOT_FOUND: 404,
   RESOURCE_CONFLICT: 409,
+  ABORTED: 409,
   PERMISSION_DENIED: 403,
   UNAUTHENTICATED: 401,
   REQUEST_LIMIT_EXCEEDED: 429,
@@ -65,6 +66,10 @@ export const invalidParameter = (message: string, details?: Record<string, unkno
 
 export const notFound = (message: string, details?: Record<string, unknown>): KeelError =>
   new KeelError('RESOURCE_DOES_NOT_EXIST', message, details === undefined ? {} : { details })
+
+/** Long work (training, a search) stopped because its caller aborted it; nothing partial is returned. */
+export const aborted = (message: string, details?: Record<string, unknown>): KeelError =>
+  new KeelError('ABORTED', message, { details: { aborted: true, ...details }, retryable: false })
 
 export const alreadyExists = (message: string, details?: Record<string, unknown>): KeelError =>
   new KeelError('RESOURCE_ALREADY_EXISTS', message, details === undefined ? {} : { details })

@@ -1,4 +1,4 @@
-import { KeelError, invalidParameter } from '../core/errors.js'
+import { aborted, invalidParameter, KeelError } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import type { Predictor } from '../models/predictor.js'
 import { evaluateClassifier, evaluateRegressor } from './evaluate.js'
@@ -98,7 +98,7 @@ export async function crossValidate(frame: Frame, target: string, fit: FitFn, op
       : kFold(frame.rows, foldOptions(options, seed)))
   const folds: FoldResult[] = []
   for (let f = 0; f < splits.length; f++) {
-    if (options.signal?.aborted === true) throw new KeelError('INVALID_STATE', 'Cross-validation was aborted.', { cause: options.signal.reason })
+    if (options.signal?.aborted === true) throw aborted('Cross-validation was aborted.')
     const { train, test } = splits[f]!
     const context: FitContextForFold = { fold: f, seed: seed + f }
     if (options.signal !== undefined) context.signal = options.signal

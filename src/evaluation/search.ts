@@ -1,4 +1,4 @@
-import { KeelError, invalidParameter, isKeelError } from '../core/errors.js'
+import { aborted, invalidParameter, isKeelError, KeelError } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import type { Predictor } from '../models/predictor.js'
 import { crossValidate, evaluatePredictor, stratificationLabels } from './cross-validate.js'
@@ -74,7 +74,7 @@ class TrialRunner {
 
   async run(candidate: Candidate): Promise<Trial> {
     const { options } = this
-    if (isAborted(options.signal)) throw new KeelError('INVALID_STATE', 'The search was aborted.', { cause: options.signal?.reason })
+    if (isAborted(options.signal)) throw aborted('The search was aborted; no best trial was chosen.')
     const index = this.trials.length
     const info: Parameters<TrialLogger['startTrial']>[0] = { index, params: candidate.params }
     if (candidate.round !== undefined) info.round = candidate.round

@@ -149,7 +149,7 @@ describe('logistic behaviour', () => {
         if (e.done === 2) controller.abort()
       },
     })
-    await expect(fit).rejects.toMatchObject({ code: 'RESOURCE_CONFLICT', message: expect.stringMatching(/aborted/) })
+    await expect(fit).rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/aborted/) })
   })
 
   it('says when it stops before converging (separable data without a penalty)', async () => {

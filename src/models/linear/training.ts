@@ -1,11 +1,10 @@
-import { KeelError, invalidParameter } from '../../core/errors.js'
+import { KeelError, aborted, invalidParameter } from '../../core/errors.js'
 import type { FitContext, SavedModel, Task } from '../predictor.js'
 
 /** Stops training when the caller aborts; nothing half-trained is returned. */
 export function throwIfAborted(context: FitContext | undefined, algorithm: string): void {
   if (context?.signal?.aborted === true) {
-    // MLflow's ABORTED folds into RESOURCE_CONFLICT in keel (see src/store/http/http-errors.ts).
-    throw new KeelError('RESOURCE_CONFLICT', `Training ${algorithm} was aborted; no model was produced.`, { details: { aborted: true } })
+    throw aborted(`Training ${algorithm} was aborted; no model was produced.`)
   }
 }
 
