@@ -1,0 +1,6 @@
+export { decisionTree, DECISION_TREE } from './decision-tree.js'
+export { randomForest, RANDOM_FOREST } from './random-forest.js'
+export { TreePredictor } from './tree-predictor.js'
+export { TREE_DEFAULTS, FOREST_DEFAULTS, resolveTreeParams, resolveForestParams } from './params.js'
+export type { TreeParams, ForestParams, Criterion, MaxFeatures, ClassWeight } from './params.js'
+export type { FlatForest } from './flat-forest.js'
