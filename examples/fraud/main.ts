@@ -1,86 +1,91 @@
 /**
- * keel's main job, first cut: make a deterministic fraud data set, train a baseline model while tracking the
- * run (params, a metric history, the dataset and its digest, the model artifact), register the model with its
- * lineage and point the `champion` alias at it. Runs on the embedded store (SQLite + files under ./.keel).
+ * keel's main job: make a deterministic fraud data set, train a champion (logistic regression on standardised
+ * features) and a challenger (random forest) through keel's training API — each one tracked run with params,
+ * metrics, the dataset digest, the feature pipeline and the model — register both with lineage, point the
+ * `champion` and `challenger` aliases at them, then load the champion back and score one JSON transaction.
+ * Runs on the embedded store (SQLite + files under ./.keel).
  *
  *   npm run example              # or: KEEL_STORE=http://127.0.0.1:5000 npm run example
  */
-import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { Keel } from 'keel'
-import { fitLogistic, predictProba, rocAuc } from './baseline-model.js'
-import { FEATURES, generateFraudData, toCsv } from './data.js'
+// From source until the package entry point exports the training API (then: import { Keel, train, ... } from 'keel').
+import { Keel } from '../../src/client/index.js'
+import { loadTrainedModel, train } from '../../src/training/index.js'
+import type { TrainingProgress, TrainingSpecInput } from '../../src/training/index.js'
+import { generateFraudData, toCsv } from './data.js'
 
 const storeUri = process.env['KEEL_STORE'] ?? 'sqlite:.keel/keel.db'
 const rows = Number(process.env['FRAUD_ROWS'] ?? 50_000)
-const params = { epochs: 200, learningRate: 0.5, l2: 0.001, seed: 42, rows }
-
 const started = performance.now()
-const data = generateFraudData(rows, params.seed)
-const csv = toCsv(data)
-const digest = createHash('sha256').update(csv).digest('hex')
+
+const data = generateFraudData(rows, 42)
 const dataDir = resolve('.keel/data')
 mkdirSync(dataDir, { recursive: true })
 const dataPath = join(dataDir, 'fraud.csv')
-writeFileSync(dataPath, csv)
-console.log(`data      ${rows.toLocaleString()} transactions, ${(data.y.reduce((a, b) => a + b, 0) / rows * 100).toFixed(2)}% fraud, digest ${digest.slice(0, 12)}`)
+writeFileSync(dataPath, toCsv(data))
+console.log(`data       ${rows.toLocaleString()} transactions, ${((data.y.reduce((a, b) => a + b, 0) / rows) * 100).toFixed(2)}% fraud → ${dataPath}`)
 
-// 80/20 split by position: the generator is i.i.d., so this is a fair holdout.
-const trainRows = Math.floor(rows * 0.8)
-const width = FEATURES.length
-const xTrain = data.x.subarray(0, trainRows * width)
-const yTrain = data.y.subarray(0, trainRows)
-const xTest = data.x.subarray(trainRows * width)
-const yTest = data.y.subarray(trainRows)
+/** What both models share: the data, the target, the holdout, the model name. */
+const common = {
+  experiment: 'fraud-detection',
+  seed: 42,
+  data: { path: dataPath, name: 'fraud-synthetic' },
+  target: 'is_fraud',
+  task: 'classification',
+  evaluation: { testFraction: 0.2, stratified: true },
+  tags: { team: 'risk' },
+} satisfies Partial<TrainingSpecInput>
+
+const champion: TrainingSpecInput = {
+  ...common,
+  runName: 'champion-logistic',
+  features: { steps: [{ type: 'standardScale', columns: { kind: 'numeric' } }] },
+  algorithm: { name: 'logistic', params: { C: 1, maxIter: 200 } },
+  register: { name: 'fraud', alias: 'champion' },
+}
+
+const challenger: TrainingSpecInput = {
+  ...common,
+  runName: 'challenger-forest',
+  algorithm: { name: 'random-forest', params: { nTrees: 100, maxDepth: 12, minSamplesLeaf: 5 } },
+  register: { name: 'fraud', alias: 'challenger' },
+}
+
+const progress = (label: string) => (e: TrainingProgress): void => {
+  if (e.stage !== 'read' && e.stage !== 'fit') return
+  if (e.done === undefined) console.log(`${label.padEnd(11)}${e.stage}: ${e.message}`)
+}
 
 const keel = await Keel.open(storeUri)
 try {
-  await keel.setExperiment('fraud-detection')
-  const run = await keel.startRun({ runName: 'baseline-logistic', tags: { team: 'risk', 'mlflow.source.name': 'examples/fraud/main.ts' } })
-  await run.logParams({ algorithm: 'logistic-regression', epochs: params.epochs, learning_rate: params.learningRate, l2: params.l2, seed: params.seed })
-  await run.logDataset({ name: 'fraud-synthetic', digest, source: dataPath, sourceType: 'local' }, 'training')
+  const results = []
+  for (const [label, spec] of [['champion', champion], ['challenger', challenger]] as const) {
+    const t0 = performance.now()
+    const result = await train(spec, { keel, progress: progress(label) })
+    const m = result.metrics
+    console.log(
+      `${label.padEnd(11)}run ${result.runId}: ROC AUC ${m['roc_auc']?.toFixed(4)}, PR AUC ${m['pr_auc']?.toFixed(4)}, log loss ${m['log_loss']?.toFixed(4)} ` +
+        `→ fraud version ${result.version?.version} @${label} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    )
+    results.push(result)
+  }
 
-  const model = fitLogistic(xTrain, yTrain, FEATURES, {
-    epochs: params.epochs,
-    learningRate: params.learningRate,
-    l2: params.l2,
-    onEpoch: (epoch, loss) => run.logMetric('train_log_loss', loss, epoch),
-  })
-  const auc = rocAuc(predictProba(model, xTest, yTest.length), yTest)
-  run.logMetrics({ test_roc_auc: auc, test_rows: yTest.length })
+  // Serving reads the registry, not the run: load whatever @champion points at and score one raw transaction.
+  const model = await loadTrainedModel(keel, 'models:/fraud@champion')
+  const transaction = { amount: 240.5, hour: 2, merchant_age_days: 45, foreign: 1, card_present: 0, tx_last_hour: 2, distance_km: 85, account_age_days: 310 }
+  const [, fraudProbability] = model.predictProba(transaction)
+  console.log(`score      ${JSON.stringify(transaction)} → P(fraud) ${fraudProbability?.toFixed(4)} (models:/fraud@champion, ${model.manifest.algorithm})`)
+  console.log(`done in    ${((performance.now() - started) / 1000).toFixed(1)} s, store ${storeUri}`)
 
-  const modelJson = JSON.stringify(model)
-  await run.logArtifact({ name: 'model.json', content: modelJson }, 'model')
-  await run.end('FINISHED')
-
-  const version = await keel.registerModel({
-    name: 'fraud',
-    runId: run.id,
-    artifactPath: 'model',
-    lineage: {
-      artifactDigest: createHash('sha256').update(modelJson).digest('hex'),
-      datasetDigest: digest,
-      signature: {
-        inputs: FEATURES.map((name) => ({ name, type: 'double' })),
-        outputs: [{ name: 'fraud_probability', type: 'double' }],
-      },
-      inputExample: Object.fromEntries(FEATURES.map((name, j) => [name, data.x[j]])),
-    },
-    tags: { algorithm: 'logistic-regression' },
-  })
-  await keel.setAlias('fraud', 'champion', version.version)
-  const champion = await keel.resolve('models:/fraud@champion')
-
-  console.log(`run       ${run.id} (test ROC AUC ${auc.toFixed(4)}, ${params.epochs} loss points)`)
-  console.log(`model     fraud version ${champion.version} is now @champion (source ${champion.source})`)
-  console.log(`done in   ${((performance.now() - started) / 1000).toFixed(1)} s, store ${storeUri}`)
+  const championRun = results[0]!.runId
   console.log('\nWhere to look next:')
-  console.log(`  npx keel runs show ${run.id}`)
-  console.log(`  npx keel runs metric-history ${run.id} train_log_loss`)
-  console.log('  npx keel models version fraud ' + champion.version + '      # lineage: run, dataset digest, code, environment')
+  console.log(`  npx keel runs show ${championRun}                      # params, metrics, dataset digest, model/ artifacts`)
+  console.log(`  npx keel runs search --experiment fraud-detection --order-by 'metrics.test_roc_auc DESC'`)
+  console.log(`  npx keel models version fraud ${results[0]!.version?.version}      # lineage: signature, input example, dataset digest, environment`)
   console.log('  npx keel models alias history fraud')
-  console.log('  npx keel server --port 5000              # MLflow clients: MLFLOW_TRACKING_URI=http://127.0.0.1:5000')
+  console.log('  npx keel train --config examples/fraud/candidate.yaml   # a gated challenger from a YAML spec (docs/training.md)')
+  console.log('  npx keel server --port 5000                 # MLflow clients: MLFLOW_TRACKING_URI=http://127.0.0.1:5000')
 } finally {
   await keel.close()
 }

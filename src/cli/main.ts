@@ -6,6 +6,7 @@ import { gcCommand } from './commands/gc.js'
 import { modelsCommand } from './commands/models.js'
 import { runsCommand } from './commands/runs.js'
 import { serverCommand } from './commands/server.js'
+import { trainCommand } from './commands/train.js'
 import type { CommandContext } from './options.js'
 import type { CliIo } from './output.js'
 
@@ -64,7 +65,7 @@ Examples:
   $ keel models alias set fraud champion 3 --store http://localhost:5000
 `,
   )
-  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), gcCommand(ctx)]) {
+  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), trainCommand(ctx), gcCommand(ctx)]) {
     program.addCommand(command)
   }
   // Subcommands inherit the output and error handling, so their usage errors also come back as codes.
