@@ -24,3 +24,8 @@ export type { HttpAuth, HttpTransportOptions } from './store/http/http-transport
 export { createServer } from './server/create-server.js'
 export type { ServerLimits, ServerOptions } from './server/create-server.js'
 export * from './evaluation/index.js'
+export * from './data/index.js'
+export * from './features/index.js'
+export * from './training/index.js'
+export { ALGORITHMS, algorithm, loadModel } from './models/algorithms.js'
+export type { Algorithm, FitContext, Predictor, Progress, SavedModel, Task } from './models/predictor.js'

@@ -9,10 +9,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-// From source until the package entry point exports the training API (then: import { Keel, train, ... } from 'keel').
-import { Keel } from '../../src/client/index.js'
-import { loadTrainedModel, train } from '../../src/training/index.js'
-import type { TrainingProgress, TrainingSpecInput } from '../../src/training/index.js'
+import { Keel, loadTrainedModel, train } from 'keel'
+import type { TrainingProgress, TrainingSpecInput } from 'keel'
 import { generateFraudData, toCsv } from './data.js'
 
 const storeUri = process.env['KEEL_STORE'] ?? 'sqlite:.keel/keel.db'
