@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { columnLength } from '../core/frame.js'
 import { tempDir } from '../../test/support/temp-dir.js'
 import { readCsv } from './csv-reader.js'
-import { SeededRandom } from './random.js'
+import { createRandom } from '../core/random.js'
 
 // A full GC before measuring, so the baseline holds live memory only.
 setFlagsFromString('--expose_gc')
@@ -16,7 +16,7 @@ const dir = tempDir('keel-csv-memory-')
 afterAll(() => dir.remove())
 
 async function writeFraudLike(path: string, targetBytes: number): Promise<number> {
-  const random = new SeededRandom(11)
+  const random = createRandom(11)
   const out = createWriteStream(path)
   let bytes = 0
   const header = Array.from({ length: 30 }, (_, j) => `f${j}`).join(',') + ',label\n'

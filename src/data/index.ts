@@ -14,6 +14,5 @@ export { datasetDigest, datasetProfileSummary } from './dataset-digest.js'
 export type { ColumnProfile, DatasetProfileSummary } from './dataset-digest.js'
 export { randomSplit, stratifiedSplit, timeSplit } from './splits.js'
 export type { RandomSplitOptions, Split, TimeSplitOptions } from './splits.js'
-export { SeededRandom } from './random.js'
 // Validation (schemas, reports) is maintained beside the readers; re-exported so `src/data` is one surface.
 export * from './validation.js'

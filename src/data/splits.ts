@@ -1,6 +1,6 @@
 import { invalidParameter } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
-import { SeededRandom } from './random.js'
+import { createRandom } from '../core/random.js'
 
 export interface Split {
   readonly train: Frame
@@ -37,7 +37,7 @@ export function randomSplit(frame: Frame, options: RandomSplitOptions): Split {
   const n = frame.rows
   const order = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
-  new SeededRandom(options.seed).shuffle(order)
+  createRandom(options.seed).shuffle(order)
   const nTest = Math.round(n * options.testFraction)
   return build(frame, order.slice(nTest).sort(), order.slice(0, nTest).sort())
 }
@@ -80,7 +80,7 @@ export function stratifiedSplit(frame: Frame, target: string, options: RandomSpl
     const c = classOf[i]!
     members[c]![filled[c]!++] = i
   }
-  const random = new SeededRandom(options.seed)
+  const random = createRandom(options.seed)
   const train: number[] = []
   const test: number[] = []
   for (const rows of members) {

@@ -1,6 +1,6 @@
 import { invalidParameter } from '../core/errors.js'
-import { seededRandom } from './random.js'
-import type { Random } from './random.js'
+import { createRandom } from '../core/random.js'
+import type { Random } from '../core/random.js'
 
 export type ParamValue = string | number | boolean
 export type Params = Record<string, ParamValue>
@@ -112,6 +112,6 @@ function sample(d: Distribution, random: Random): ParamValue {
 export function samplePoints(space: SearchSpace, count: number, seed = 0): Params[] {
   if (!Number.isInteger(count) || count < 1) throw invalidParameter(`The number of trials must be a positive integer; got ${count}.`)
   const list = entries(space)
-  const random = seededRandom(seed)
+  const random = createRandom(seed)
   return Array.from({ length: count }, () => Object.fromEntries(list.map(([name, d]) => [name, sample(d, random)])))
 }

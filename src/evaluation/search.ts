@@ -3,7 +3,7 @@ import type { Frame } from '../core/frame.js'
 import type { Predictor } from '../models/predictor.js'
 import { crossValidate, evaluatePredictor, stratificationLabels } from './cross-validate.js'
 import { greaterIsBetter as defaultDirection } from './evaluate.js'
-import { permutation, seededRandom } from './random.js'
+import { createRandom } from '../core/random.js'
 import { gridPoints, isEnumerable, samplePoints } from './search-space.js'
 import type { Params, SearchSpace } from './search-space.js'
 import { holdout } from './splitters.js'
@@ -210,7 +210,7 @@ export async function successiveHalving(space: SearchSpace, options: HalvingOpti
   for (let p = factor; p <= Math.floor(max / min); p *= factor) possible++
   const rounds = Math.min(required, possible)
 
-  const order = resource.kind === 'rows' ? permutation(options.frame.rows, seededRandom(options.seed ?? 0)) : undefined
+  const order = resource.kind === 'rows' ? createRandom(options.seed ?? 0).permutation(options.frame.rows) : undefined
   const runner = new TrialRunner(options)
   let last: Trial[] = []
   for (let round = 0; round < rounds; round++) {

@@ -1,6 +1,6 @@
 import { invalidParameter } from '../core/errors.js'
 import type { Numbers } from './input.js'
-import { permutation, seededRandom, shuffleInPlace } from './random.js'
+import { createRandom } from '../core/random.js'
 
 /** Row indices of one split, ascending. */
 export interface Split {
@@ -52,7 +52,7 @@ export function splitsFromAssignment(testFold: Int32Array, folds: number): Split
 export function kFoldAssignment(n: number, options: KFoldOptions = {}): Int32Array {
   const folds = options.folds ?? 5
   checkFolds(folds, n)
-  const order = options.shuffle === true ? permutation(n, seededRandom(options.seed ?? 0)) : Int32Array.from({ length: n }, (_, i) => i)
+  const order = options.shuffle === true ? createRandom(options.seed ?? 0).permutation(n) : Int32Array.from({ length: n }, (_, i) => i)
   const out = new Int32Array(n)
   let start = 0
   for (let f = 0; f < folds; f++) {
@@ -108,13 +108,13 @@ export function stratifiedKFoldAssignment(y: Numbers, options: KFoldOptions = {}
     for (let j = 0; j < counts[c]!; j++) allocation[((position + j) % folds) * classes + c]!++
     position += counts[c]!
   }
-  const random = seededRandom(options.seed ?? 0)
+  const random = createRandom(options.seed ?? 0)
   const out = new Int32Array(n)
   for (let c = 0; c < classes; c++) {
     const foldsForClass = new Int32Array(counts[c]!)
     let at = 0
     for (let f = 0; f < folds; f++) for (let j = 0; j < allocation[f * classes + c]!; j++) foldsForClass[at++] = f
-    if (options.shuffle === true) shuffleInPlace(foldsForClass, random)
+    if (options.shuffle === true) random.shuffle(foldsForClass)
     let next = 0
     for (let i = 0; i < n; i++) if (codes[i] === c) out[i] = foldsForClass[next++]!
   }
@@ -131,10 +131,10 @@ export function holdout(n: number, options: HoldoutOptions = {}): Split {
   if (!(fraction > 0 && fraction < 1)) throw invalidParameter(`'testFraction' must be between 0 and 1 (exclusive); got ${fraction}.`)
   const testSize = Math.ceil(fraction * n)
   if (testSize >= n || n < 2) throw invalidParameter(`A holdout of ${fraction} of ${n} rows leaves no training rows; use more rows or a smaller testFraction.`)
-  const random = seededRandom(options.seed ?? 0)
+  const random = createRandom(options.seed ?? 0)
   const inTest = new Uint8Array(n)
   if (options.stratify === undefined) {
-    const order = permutation(n, random)
+    const order = random.permutation(n)
     for (let i = 0; i < testSize; i++) inTest[order[i]!] = 1
   } else {
     if (options.stratify.length !== n) throw invalidParameter(`'stratify' has ${options.stratify.length} labels for ${n} rows; pass one per row.`)
@@ -148,7 +148,7 @@ export function holdout(n: number, options: HoldoutOptions = {}): Split {
     const byRemainder = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c)
     for (let j = 0; j < byRemainder.length && left > 0; j++, left--) take[byRemainder[j]!.c]!++
     members.forEach((rows, c) => {
-      const order = shuffleInPlace(Int32Array.from(rows), random)
+      const order = random.shuffle(Int32Array.from(rows))
       for (let i = 0; i < take[c]!; i++) inTest[order[i]!] = 1
     })
   }

@@ -1,11 +1,11 @@
 import { Frame, categoricalColumn, numericColumn } from '../core/frame.js'
 import type { Row } from '../core/frame.js'
 import type { Predictor, SavedModel } from '../models/predictor.js'
-import { seededRandom } from './random.js'
+import { createRandom } from '../core/random.js'
 
 /** Small deterministic models and data for cross-validation and search tests (not scikit-learn cross-checks). */
 export function toyClassificationFrame(n: number, seed = 1): Frame {
-  const random = seededRandom(seed)
+  const random = createRandom(seed)
   const x = new Float64Array(n)
   const labels: string[] = []
   for (let i = 0; i < n; i++) {
@@ -17,7 +17,7 @@ export function toyClassificationFrame(n: number, seed = 1): Frame {
 }
 
 export function toyRegressionFrame(n: number, seed = 2): Frame {
-  const random = seededRandom(seed)
+  const random = createRandom(seed)
   const x = new Float64Array(n)
   const y = new Float64Array(n)
   for (let i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadFeaturesFixture } from '../../test/fixtures/features/load-features-fixture.js'
 import { fitTransform } from './fitted-transform.js'
-import { assignFolds } from './seeded-random.js'
+import { assignFolds } from './assign-folds.js'
 
 const fx = loadFeaturesFixture()
 const features = fx.train.drop(['y'])

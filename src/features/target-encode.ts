@@ -1,7 +1,7 @@
 import { invalidParameter } from '../core/errors.js'
 import type { CategoricalColumn, Column } from '../core/frame.js'
 import type { ColumnStep, TransformDefinition } from './column-step.js'
-import { assignFolds } from './seeded-random.js'
+import { assignFolds } from './assign-folds.js'
 import { optionalNumber, stateNumber, stateNumbers, stateRecord, stateStrings } from './spec-options.js'
 
 export interface TargetEncodeSpec {

@@ -1,4 +1,4 @@
-import { createRandom } from '../random.js'
+import { createRandom } from '../../core/random.js'
 import type { TrainingData } from './training-data.js'
 import type { TreeArrays, TreeBuilder } from './tree-builder.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Frame, numericColumn } from '../../core/frame.js'
 import type { KeelError } from '../../core/errors.js'
-import { createRandom } from '../random.js'
+import { createRandom } from '../../core/random.js'
 import { randomForest } from './random-forest.js'
 import type { TreePredictor } from './tree-predictor.js'
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { Frame } from '../../core/frame.js'
 import type { Algorithm, FitContext, Predictor, SavedModel, Task } from '../predictor.js'
-import { createRandom } from '../random.js'
+import { createRandom } from '../../core/random.js'
 import { buildOptions, prepare } from './decision-tree.js'
 import { compileForest } from './flat-forest.js'
 import { abortedError, growForestInWorkers } from './forest-pool.js'

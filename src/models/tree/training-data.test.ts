@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRandom } from '../random.js'
+import { createRandom } from '../../core/random.js'
 import { maxFeaturesCount } from './params.js'
 import { binFeatures } from './training-data.js'
 

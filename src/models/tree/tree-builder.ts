@@ -1,4 +1,4 @@
-import type { Random } from '../random.js'
+import type { Random } from '../../core/random.js'
 import type { Criterion } from './params.js'
 import type { TrainingData } from './training-data.js'
 

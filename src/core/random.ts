@@ -1,7 +1,8 @@
-import { invalidParameter } from '../core/errors.js'
+import { invalidParameter } from './errors.js'
 
 /**
- * A seeded pseudo-random generator. Library code never uses Math.random: the same seed gives the same model.
+ * keel's one seeded pseudo-random generator, for models, splits, folds and searches. Library code never uses
+ * Math.random: the same seed gives the same split, the same folds and the same model on every platform.
  * Algorithm: sfc32 (small, fast, passes PractRand to 2^40+), state filled by splitmix32 from the seed so that
  * nearby seeds (1, 2, 3, ...) give unrelated streams.
  */
@@ -12,8 +13,10 @@ export interface Random {
   int(n: number): number
   /** Standard normal (mean 0, variance 1). */
   normal(): number
-  /** Fisher–Yates shuffle in place. */
-  shuffle(a: Int32Array | Uint32Array): void
+  /** Fisher–Yates shuffle in place; returns `a`. */
+  shuffle<T extends Int32Array | Uint32Array>(a: T): T
+  /** 0, 1, …, n − 1 in a uniformly random order (a fresh array). */
+  permutation(n: number): Int32Array
   /** A 32-bit value for seeding an independent child generator (e.g. one per tree or per worker). */
   nextSeed(): number
 }
@@ -62,6 +65,15 @@ export function createRandom(seed: number): Random {
       if (x < limit) return x % n
     }
   }
+  const shuffle = <T extends Int32Array | Uint32Array>(arr: T): T => {
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = int(i + 1)
+      const t = arr[i]!
+      arr[i] = arr[j]!
+      arr[j] = t
+    }
+    return arr
+  }
   // Methods are closures (no `this`), so they may be passed around detached.
   return {
     next,
@@ -84,13 +96,14 @@ export function createRandom(seed: number): Random {
         }
       }
     },
-    shuffle(arr: Int32Array | Uint32Array): void {
-      for (let i = arr.length - 1; i > 0; i--) {
-        const j = int(i + 1)
-        const t = arr[i]!
-        arr[i] = arr[j]!
-        arr[j] = t
+    shuffle,
+    permutation(n: number): Int32Array {
+      if (!(Number.isInteger(n) && n >= 0 && n <= 2147483647)) {
+        throw invalidParameter(`Random.permutation(n) needs an integer n ≥ 0, got ${n}.`)
       }
+      const out = new Int32Array(n)
+      for (let i = 0; i < n; i++) out[i] = i
+      return shuffle(out)
     },
     nextSeed(): number {
       return u32()

@@ -64,6 +64,30 @@ describe('createRandom', () => {
     expect([...b]).toEqual([...a])
   })
 
+  it('shuffle() returns the array it shuffled', () => {
+    const a = new Uint32Array([1, 2, 3, 4])
+    expect(createRandom(1).shuffle(a)).toBe(a)
+  })
+
+  it('permutation(n) is a reproducible permutation of 0..n-1, uniform over positions, and rejects bad n', () => {
+    const p = createRandom(11).permutation(50)
+    expect(p).toBeInstanceOf(Int32Array)
+    expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect([...p]).not.toEqual(Array.from({ length: 50 }, (_, i) => i))
+    expect([...createRandom(11).permutation(50)]).toEqual([...p])
+    expect(createRandom(11).permutation(0)).toHaveLength(0)
+    // Each value lands in each of 4 positions a quarter of the time.
+    const r = createRandom(13)
+    const counts = new Int32Array(16)
+    for (let i = 0; i < 40_000; i++) {
+      const q = r.permutation(4)
+      for (let pos = 0; pos < 4; pos++) counts[q[pos]! * 4 + pos]!++
+    }
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(400)
+    expect(() => r.permutation(-1)).toThrow(/integer n/)
+    expect(() => r.permutation(1.5)).toThrow(/integer n/)
+  })
+
   it('rejects a non-finite seed', () => {
     expect(() => createRandom(Number.NaN)).toThrow(/seed/)
   })
