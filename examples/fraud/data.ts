@@ -1,3 +1,5 @@
+import { createRandom } from 'keel'
+
 /**
  * A deterministic synthetic card-fraud data set: the same seed always gives the same bytes (and so the same
  * dataset digest). About 2% of transactions are fraud; fraud skews towards large amounts, night hours, new
@@ -22,20 +24,9 @@ export interface FraudData {
   rows: number
 }
 
-/** mulberry32: tiny, fast, and reproducible across platforms. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export function generateFraudData(rows: number, seed = 42): FraudData {
-  const random = seededRandom(seed)
+  const generator = createRandom(seed)
+  const random = (): number => generator.next()
   const gaussian = (): number => {
     const u = Math.max(random(), 1e-12)
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random())
