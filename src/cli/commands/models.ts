@@ -5,6 +5,7 @@ import { quoteFilterValue } from '../lookup.js'
 import { collect, examples, positiveInt, withStoreOptions, withStores } from '../options.js'
 import type { CommandContext, StoreOptions } from '../options.js'
 import { formatTime } from '../output.js'
+import { modelsImportCommand } from './models-import.js'
 import type { CliIo, Output } from '../output.js'
 
 interface PageOptions extends StoreOptions {
@@ -111,6 +112,7 @@ export function modelsCommand(ctx: CommandContext): Command {
   examples(resolve, ['keel models resolve models:/fraud@champion', 'keel models resolve models:/fraud/latest --json'])
 
   models.addCommand(list).addCommand(show).addCommand(versions).addCommand(version).addCommand(aliasCommand(ctx)).addCommand(resolve)
+  models.addCommand(modelsImportCommand(ctx))
   return models
 }
 
