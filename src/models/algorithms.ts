@@ -1,5 +1,7 @@
 import { invalidParameter } from '../core/errors.js'
+import { gbdt } from './gbdt/index.js'
 import { logistic, ridge } from './linear/index.js'
+import { xgboostImported } from './formats/xgboost.js'
 import type { Algorithm, Predictor, SavedModel } from './predictor.js'
 import { decisionTree, randomForest } from './tree/index.js'
 
@@ -12,6 +14,8 @@ export const ALGORITHMS: Readonly<Record<string, Algorithm<object>>> = {
   [logistic.name]: logistic as unknown as Algorithm<object>,
   [decisionTree.name]: decisionTree as unknown as Algorithm<object>,
   [randomForest.name]: randomForest as unknown as Algorithm<object>,
+  [gbdt.name]: gbdt as unknown as Algorithm<object>,
+  [xgboostImported.name]: xgboostImported as unknown as Algorithm<object>,
 }
 
 export function algorithm(name: string): Algorithm<object> {

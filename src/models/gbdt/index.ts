@@ -1,0 +1,6 @@
+export { gbdt, fitGbdt } from './gbdt.js'
+export type { GbdtFitOptions } from './gbdt.js'
+export { GbdtPredictor, GBDT } from './gbdt-predictor.js'
+export { GBDT_DEFAULTS, resolveGbdtParams } from './params.js'
+export type { GbdtParams, Objective, GbdtClassWeight } from './params.js'
+export type { BoostedTrees } from './boosted-trees.js'
