@@ -164,7 +164,9 @@ describe('bad specs name the field and the fix', () => {
     await expect(train({ ...good, target: 'label' }, { keel })).rejects.toThrow(/target 'label' is not a column .*Columns: id, amount/)
     await expect(train({ ...good, features: { ...good.features, exclude: ['nope'] } }, { keel })).rejects.toThrow(/features\.exclude names 'nope'/)
     await expect(train({ ...good, algorithm: { name: 'logistic', params: { C: -1 } } }, { keel })).rejects.toThrow(/'C'/)
-    await expect(train({ ...good, algorithm: { name: 'xgboost', params: {} } }, { keel })).rejects.toThrow(/Unknown algorithm 'xgboost'/)
+    await expect(train({ ...good, algorithm: { name: 'catboost', params: {} } }, { keel })).rejects.toThrow(/Unknown algorithm 'catboost'/)
+    // Imported formats are loadable but not trainable, and say how to bring such a model in.
+    await expect(train({ ...good, algorithm: { name: 'xgboost', params: {} } }, { keel })).rejects.toThrow(/keel models import --format xgboost/)
     const runs = await keel.tracking.searchRuns({ experimentIds: ['0', '1'] })
     expect(runs.items).toHaveLength(0)
   })

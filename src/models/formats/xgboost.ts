@@ -299,17 +299,18 @@ function argmax(a: Float64Array, offset: number, k: number): number {
  * Registers kind 'xgboost' so `loadModel` loads imported models. XGBoost models are imported
  * (`keel models import --format xgboost`), never trained by keel.
  */
+const NOT_TRAINABLE = "Algorithm 'xgboost' is for imported models; train in XGBoost and run `keel models import --format xgboost <model.json>`."
+
 export const xgboostImported: Algorithm<Record<string, never>> = {
   name: XGBOOST_KIND,
   tasks: ['classification', 'regression'],
   defaults: {},
+  // Refused while params are checked, so a training spec naming it fails before any run is created.
   resolveParams(): Record<string, never> {
-    return {}
+    throw invalidParameter(NOT_TRAINABLE)
   },
   fit(): Promise<Predictor> {
-    return Promise.reject(
-      invalidParameter("Algorithm 'xgboost' is for imported models; train in XGBoost and run `keel models import --format xgboost <model.json>`."),
-    )
+    return Promise.reject(invalidParameter(NOT_TRAINABLE))
   },
   load(saved: SavedModel): Predictor {
     return XgboostPredictor.load(saved)
