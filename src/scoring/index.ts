@@ -1,0 +1,6 @@
+export { loadScoringModel } from './scoring-model.js'
+export type { ScoringModel, Scores } from './scoring-model.js'
+export { DEFAULT_BATCH_ROWS, scoreFile } from './score-file.js'
+export type { ScoreFileOptions, ScoreFileResult } from './score-file.js'
+export { xgboostScores } from './xgboost-scores.js'
+export { XgboostScorerPool } from './xgboost-pool.js'
