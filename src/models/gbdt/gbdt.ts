@@ -11,6 +11,8 @@ import { createLoss } from './objectives.js'
 import { GBDT_DEFAULTS, objectiveFor, resolveGbdtParams } from './params.js'
 import type { GbdtParams } from './params.js'
 import { encodeTarget, featureColumns, rowWeights } from './training-input.js'
+import { availableParallelism } from 'node:os'
+import { HistogramPool, PARALLEL_MIN_ROWS } from './histogram-pool.js'
 import { TreeGrower } from './tree-grower.js'
 import type { GrownTree } from './tree-grower.js'
 
@@ -85,6 +87,9 @@ export async function fitGbdt(
     for (let i = 0; i < valid.rows; i++) for (let c = 0; c < K; c++) validMargins[i * K + c] = base[c]!
   }
 
+  // Worker threads only pay on data big enough to give every thread a block of rows.
+  const threads = Math.max(1, Math.min(p.threads ?? context.threads ?? availableParallelism(), Math.floor(n / PARALLEL_MIN_ROWS)))
+  const parallel = threads > 1 && p.minSamplesLeaf === 1 && p.colsampleByTree === 1
   const grower = new TreeGrower(data, {
     maxLeaves: p.maxLeaves,
     maxDepth: p.maxDepth,
@@ -94,51 +99,60 @@ export async function fitGbdt(
     lambda: p.lambda,
     alpha: p.alpha,
     learningRate: p.learningRate,
-  })
-  const gh = new Float64Array(2 * n)
-  const rowIdx = new Int32Array(n)
-  const allFeatures = Int32Array.from(features.keys())
-  const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n
-  const nCols = Math.max(1, Math.round(p.colsampleByTree * features.length))
-  const trees: GrownTree[] = []
-  let bestLoss = Infinity
-  let bestRound = 0
-  for (let round = 0; round < p.nRounds; round++) {
-    if (context.signal?.aborted === true) throw aborted(`gbdt training aborted after ${round} of ${p.nRounds} rounds.`)
-    if (nSample < n || round === 0) sampleRows(rowIdx, n, nSample, random)
-    loss.beginRound(margins)
-    for (let c = 0; c < K; c++) {
-      loss.gradients(c, margins, gh)
-      const active = nCols < features.length ? sampleFeatures(features.length, nCols, random) : allFeatures
-      const tree = grower.grow(gh, rowIdx, nSample, active, loss.leafValue(margins, p.learningRate))
-      trees.push(copyTree(tree))
-      if (nSample === n) {
-        // Every row is in exactly one leaf's range: update margins without walking the tree.
-        for (let k = 0; k < tree.nodeCount; k++) {
-          if (tree.feature[k]! >= 0) continue
-          const v = tree.value[k]!
-          for (let q = tree.start[k]!; q < tree.end[k]!; q++) margins[rowIdx[q]! * K + c]! += v
-        }
-      } else {
-        addBinnedTree(tree, data, margins, K, c)
-      }
-      if (validData !== undefined) addBinnedTree(tree, validData, validMargins!, K, c)
-    }
-    context.progress?.({ done: round + 1, total: p.nRounds, message: `gbdt: round ${round + 1}/${p.nRounds}` })
-    if (validData !== undefined && p.earlyStoppingRounds !== null) {
-      const l = loss.loss(validY!, validW!, validMargins!)
-      // Improvements below 1e-7 relative do not count, so a plateau stops.
-      if (l < bestLoss - 1e-7 * Math.abs(bestLoss)) {
-        bestLoss = l
-        bestRound = round + 1
-      } else if (round + 1 - bestRound >= p.earlyStoppingRounds) break
-    } else bestRound = round + 1
-    // Yield so an abort (or other work) on the event loop gets a turn between rounds.
-    await new Promise<void>((resolve) => setImmediate(resolve))
+  }, parallel)
+  const gh = parallel ? new Float64Array(new SharedArrayBuffer(16 * n)) : new Float64Array(2 * n)
+  const rowIdx = parallel ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n)
+  if (parallel) grower.workers = await HistogramPool.start(threads, grower.slots, features.length, gh, rowIdx, 2 * grower.totalBins)
+  try {
+    return await boost()
+  } finally {
+    await grower.workers?.close()
   }
-  const kept = trees.slice(0, Math.max(1, bestRound) * K)
-  const model = compileTrees(kept, edges, K, base)
-  return new GbdtPredictor(task, features, target, enc.classes, objective, model, p, kept.length / K)
+
+  async function boost(): Promise<GbdtPredictor> {
+    const allFeatures = Int32Array.from(features.keys())
+    const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n
+    const nCols = Math.max(1, Math.round(p.colsampleByTree * features.length))
+    const trees: GrownTree[] = []
+    let bestLoss = Infinity
+    let bestRound = 0
+    for (let round = 0; round < p.nRounds; round++) {
+      if (context.signal?.aborted === true) throw aborted(`gbdt training aborted after ${round} of ${p.nRounds} rounds.`)
+      if (nSample < n || round === 0) sampleRows(rowIdx, n, nSample, random)
+      loss.beginRound(margins)
+      for (let c = 0; c < K; c++) {
+        loss.gradients(c, margins, gh)
+        const active = nCols < features.length ? sampleFeatures(features.length, nCols, random) : allFeatures
+        const tree = grower.grow(gh, rowIdx, nSample, active, loss.leafValue(margins, p.learningRate))
+        trees.push(copyTree(tree))
+        if (nSample === n) {
+          // Every row is in exactly one leaf's range: update margins without walking the tree.
+          for (let k = 0; k < tree.nodeCount; k++) {
+            if (tree.feature[k]! >= 0) continue
+            const v = tree.value[k]!
+            for (let q = tree.start[k]!; q < tree.end[k]!; q++) margins[rowIdx[q]! * K + c]! += v
+          }
+        } else {
+          addBinnedTree(tree, data, margins, K, c)
+        }
+        if (validData !== undefined) addBinnedTree(tree, validData, validMargins!, K, c)
+      }
+      context.progress?.({ done: round + 1, total: p.nRounds, message: `gbdt: round ${round + 1}/${p.nRounds}` })
+      if (validData !== undefined && p.earlyStoppingRounds !== null) {
+        const l = loss.loss(validY!, validW!, validMargins!)
+        // Improvements below 1e-7 relative do not count, so a plateau stops.
+        if (l < bestLoss - 1e-7 * Math.abs(bestLoss)) {
+          bestLoss = l
+          bestRound = round + 1
+        } else if (round + 1 - bestRound >= p.earlyStoppingRounds) break
+      } else bestRound = round + 1
+      // Yield so an abort (or other work) on the event loop gets a turn between rounds.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    const kept = trees.slice(0, Math.max(1, bestRound) * K)
+    const model = compileTrees(kept, edges, K, base)
+    return new GbdtPredictor(task, features, target, enc.classes, objective, model, p, kept.length / K)
+  }
 }
 
 function copyTree(t: GrownTree): GrownTree {

@@ -39,6 +39,12 @@ export interface GbdtParams {
   /** A column of non-negative row weights (excluded from the features); null weighs rows equally. */
   weightColumn: string | null
   classWeight: GbdtClassWeight
+  /**
+   * Threads building histograms (worker threads over shared memory); null uses the fit context's `threads`,
+   * else every core; 1 stays in-process. Workers start only with ≥ 8,192 rows per thread, minSamplesLeaf 1 and
+   * colsampleByTree 1 (the paths that keep row counts or a feature subset stay in-process).
+   */
+  threads: number | null
 }
 
 export const GBDT_DEFAULTS: Readonly<GbdtParams> = Object.freeze({
@@ -60,6 +66,7 @@ export const GBDT_DEFAULTS: Readonly<GbdtParams> = Object.freeze({
   huberDelta: 1,
   weightColumn: null,
   classWeight: null,
+  threads: null,
 })
 
 function int(name: string, value: unknown, min: number, max: number): number {
@@ -95,6 +102,7 @@ export function resolveGbdtParams(params: Partial<GbdtParams> | Record<string, u
     throw invalidParameter(`Param 'weightColumn' must be a column name or null, got ${JSON.stringify(weightColumn)}.`)
   }
   const classWeight = get('classWeight')
+  const threads = get('threads')
   if (classWeight !== null && classWeight !== 'balanced') {
     if (typeof classWeight !== 'object' || Array.isArray(classWeight)) {
       throw invalidParameter(`Param 'classWeight' must be null, 'balanced' or an object of class label → weight, got ${JSON.stringify(classWeight)}.`)
@@ -124,6 +132,7 @@ export function resolveGbdtParams(params: Partial<GbdtParams> | Record<string, u
     huberDelta: num('huberDelta', get('huberDelta'), 0, Number.MAX_VALUE, true),
     weightColumn,
     classWeight: classWeight as GbdtClassWeight,
+    threads: threads === null ? null : int('threads', threads, 1, 1024),
   }
 }
 

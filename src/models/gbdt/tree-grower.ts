@@ -1,4 +1,7 @@
 import type { BinnedFeatures } from './binning.js'
+import { accumulateRange, accumulateRows, slotMatrix } from './histogram.js'
+import { PARALLEL_MIN_ROWS } from './histogram-pool.js'
+import type { HistogramPool } from './histogram-pool.js'
 
 /** Growth limits and penalties, already validated. */
 export interface GrowOptions {
@@ -39,7 +42,7 @@ export type LeafValue = (rowIdx: Int32Array, start: number, end: number, newtonV
  */
 export class TreeGrower {
   private readonly offset: Int32Array
-  private readonly totalBins: number
+  readonly totalBins: number
   private readonly pool: Float64Array[] = []
   private readonly countPool: Float64Array[] = []
   private readonly free: number[] = []
@@ -54,13 +57,25 @@ export class TreeGrower {
   private readonly bestFeature: Int32Array
   private readonly bestBin: Int32Array
   private readonly bestMissingLeft: Uint8Array
+  /** Gradient and hessian sums of the best split's left child, read off the histogram. */
+  private readonly bestGL: Float64Array
+  private readonly bestHL: Float64Array
   private readonly maxNodes: number
   private readonly partitionScratch: Int32Array
   private readonly needCounts: boolean
+  /** Bin matrix resolved to histogram positions (see histogram.ts); built once per fit. */
+  readonly slots: Uint16Array
+  /** Histograms of large leaves are built on worker threads when set. */
+  workers: HistogramPool | null = null
+  private readonly spare: Float64Array
+  /** The bin matrix column-major (byCol[f * rows + row]): a split reads one feature of ascending rows. */
+  private readonly byCol: Uint8Array
 
   constructor(
     private readonly data: BinnedFeatures,
     private readonly options: GrowOptions,
+    /** Allocate the slot matrix in shared memory, for a HistogramPool. */
+    shared = false,
   ) {
     const nF = data.nFeatures
     this.offset = new Int32Array(nF + 1)
@@ -69,6 +84,10 @@ export class TreeGrower {
     this.maxNodes = 2 * options.maxLeaves - 1
     this.partitionScratch = new Int32Array(data.rows)
     this.needCounts = options.minSamplesLeaf > 1
+    this.slots = slotMatrix(data.bins, nF, this.offset, shared)
+    this.spare = new Float64Array(this.totalBins * 2)
+    this.byCol = new Uint8Array(data.bins.length)
+    for (let r = 0, q = 0; r < data.rows; r++) for (let f = 0; f < nF; f++) this.byCol[f * data.rows + r] = data.bins[q++]!
     const m = this.maxNodes
     this.start = new Int32Array(m)
     this.end = new Int32Array(m)
@@ -80,6 +99,8 @@ export class TreeGrower {
     this.bestFeature = new Int32Array(m)
     this.bestBin = new Int32Array(m)
     this.bestMissingLeft = new Uint8Array(m)
+    this.bestGL = new Float64Array(m)
+    this.bestHL = new Float64Array(m)
     // A histogram lives per open leaf, plus one while a split is in flight.
     for (let i = 0; i <= options.maxLeaves; i++) {
       this.pool.push(new Float64Array(this.totalBins * 2))
@@ -106,6 +127,10 @@ export class TreeGrower {
       value: new Float64Array(m),
       cover: new Float64Array(m),
     }
+    // Every row in play: restart from ascending order (the last tree left rows grouped by its leaves), so every
+    // leaf's rows stay ascending and histograms read the bin matrix forwards.
+    const allRows = nRows === this.data.rows
+    if (allRows) for (let i = 0; i < nRows; i++) rowIdx[i] = i
     this.start[0] = 0
     this.end[0] = nRows
     this.depth[0] = 0
@@ -178,19 +203,22 @@ export class TreeGrower {
     const s = this.start[node]!
     const e = this.end[node]!
     const scratch = this.partitionScratch
+    // Branch-free: the row is written to both sides and only the side it belongs to advances (the branch would
+    // be mispredicted about half the time).
     let mid = s
     let nr = 0
-    let gl = 0
-    let hl = 0
+    const col = this.byCol.subarray(f * this.data.rows, (f + 1) * this.data.rows)
     for (let p = s; p < e; p++) {
       const row = rowIdx[p]!
-      const b = bins[row * nF + f]!
-      if (b === missingBin ? missLeft === 1 : b <= t) {
-        rowIdx[mid++] = row
-        gl += gh[2 * row]!
-        hl += gh[2 * row + 1]!
-      } else scratch[nr++] = row
+      const b = col[row]!
+      const goLeft = b === missingBin ? missLeft : b <= t ? 1 : 0
+      rowIdx[mid] = row
+      scratch[nr] = row
+      mid += goLeft
+      nr += 1 - goLeft
     }
+    const gl = this.bestGL[node]!
+    const hl = this.bestHL[node]!
     rowIdx.set(scratch.subarray(0, nr), mid)
     const l = tree.nodeCount
     const r = l + 1
@@ -245,17 +273,12 @@ export class TreeGrower {
     const off = this.offset
     if (!this.needCounts && active.length === nF) {
       // minSamplesLeaf = 1: row counts are never consulted, so skip a third of the histogram stores.
-      for (let p = s; p < e; p++) {
-        const r = rowIdx[p]!
-        const g = gh[2 * r]!
-        const h = gh[2 * r + 1]!
-        const base = r * nF
-        for (let f = 0; f < nF; f++) {
-          const slot = off[f]! + bins[base + f]!
-          hist[2 * slot]! += g
-          hist[2 * slot + 1]! += h
-        }
-      }
+      const range = e - s === this.data.rows
+      const pool = this.workers
+      if (pool !== null && e - s >= PARALLEL_MIN_ROWS * pool.threads) {
+        pool.build(s, e, !range, hist, this.spare)
+      } else if (range) accumulateRange(this.slots, nF, gh, 0, e - s, hist, this.spare)
+      else accumulateRows(this.slots, nF, gh, rowIdx, s, e, hist, this.spare)
       return
     }
     if (active.length === nF) {
@@ -308,6 +331,8 @@ export class TreeGrower {
     let bestF = -1
     let bestB = 0
     let bestML = 0
+    let bestGL = 0
+    let bestHL = 0
     for (let a = 0; a < active.length; a++) {
       const f = active[a]!
       const off = this.offset[f]!
@@ -334,6 +359,8 @@ export class TreeGrower {
             bestB = b
             // With no missing values here the direction is free: send missing rows to the heavier (hessian) side.
             bestML = mc === 0 && hl > H - hl ? 1 : 0
+            bestGL = gl
+            bestHL = hl
           }
         }
         if (mc === 0) continue
@@ -349,6 +376,8 @@ export class TreeGrower {
             bestF = f
             bestB = b
             bestML = 1
+            bestGL = gl2
+            bestHL = hl2
           }
         }
       }
@@ -358,5 +387,7 @@ export class TreeGrower {
     this.bestFeature[node] = bestF
     this.bestBin[node] = bestB
     this.bestMissingLeft[node] = bestML
+    this.bestGL[node] = bestGL
+    this.bestHL[node] = bestHL
   }
 }
