@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../core/start-worker.js'
 import { invalidParameter, KeelError } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import type { XgboostPredictorOptions } from '../models/formats/xgboost.js'
@@ -37,7 +36,7 @@ export class XgboostScorerPool {
     if (!Number.isInteger(threads) || threads < 1) throw invalidParameter(`threads must be a positive integer, got ${threads}.`)
     const predictor = XgboostPredictor.fromJson(json, options)
     const init: XgboostWorkerInit = { json, options }
-    const workers = Array.from({ length: threads - 1 }, () => startWorker(init))
+    const workers = Array.from({ length: threads - 1 }, () => startWorker(import.meta.url, 'xgboost-worker', init))
     try {
       await Promise.all(workers.map((w) => nextMessage(w)))
     } catch (error) {
@@ -106,19 +105,4 @@ function nextMessage(worker: Worker): Promise<unknown> {
     worker.on('message', onMessage)
     worker.on('error', onError)
   })
-}
-
-/** As forest-pool: the compiled worker, or under tsx/vitest the .ts worker after registering tsx's loader. */
-function startWorker(init: XgboostWorkerInit): Worker {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./xgboost-worker.js', here), { workerData: init })
-  const entry = new URL('./xgboost-worker.ts', here).href
-  let api: string
-  try {
-    api = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
-  } catch {
-    return new Worker(new URL(entry), { workerData: init })
-  }
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, workerData: init })
 }

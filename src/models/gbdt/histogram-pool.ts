@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../../core/start-worker.js'
 import { KeelError } from '../../core/errors.js'
 import { accumulateChunks } from './histogram.js'
 
@@ -29,23 +28,6 @@ const CTRL_WORDS = 6
 /** Below this many rows per thread, handing out a job costs more than it saves. */
 export const PARALLEL_MIN_ROWS = 8192
 
-/**
- * Starts a worker from the compiled histogram-worker.js; as TypeScript (vitest, tsx) the worker first
- * registers tsx's loader (worker threads do not inherit the parent's module hooks), as forest-pool.ts does.
- */
-function startWorker(init: HistogramWorkerInit): Worker {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./histogram-worker.js', here), { workerData: init })
-  const entry = new URL('./histogram-worker.ts', here).href
-  let api: string
-  try {
-    api = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
-  } catch {
-    return new Worker(new URL(entry), { workerData: init })
-  }
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, workerData: init })
-}
 
 /**
  * Histogram building on `threads − 1` worker threads plus the calling thread, over shared memory: every
@@ -86,7 +68,7 @@ export class HistogramPool {
         Array.from({ length: n }, (_, k) => {
           const hist = new SharedArrayBuffer(histLength * 8)
           hists.push(hist)
-          const w = startWorker({
+          const w = startWorker(import.meta.url, 'histogram-worker', {
             index: k,
             nF,
             slots: slots.buffer as SharedArrayBuffer,

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url))
 /** Transpiles the modules the forest needs to plain JS (as the build does), keeping the src/ layout. */
 function compile(out: string): void {
   const files = [
-    ...['src/core/errors.ts', 'src/core/frame.ts', 'src/core/random.ts', 'src/models/predictor.ts'],
+    ...['src/core/errors.ts', 'src/core/frame.ts', 'src/core/random.ts', 'src/core/start-worker.ts', 'src/models/predictor.ts'],
     ...readdirSync(join(root, 'src/models/tree'))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => `src/models/tree/${f}`),

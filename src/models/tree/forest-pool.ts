@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../../core/start-worker.js'
 import { KeelError, aborted } from '../../core/errors.js'
 import type { BuildOptions, TreeArrays } from './tree-builder.js'
 import type { TrainingData } from './training-data.js'
@@ -29,24 +28,6 @@ export function abortedError(done: number, total: number): KeelError {
   return aborted(`Training was aborted after ${done} of ${total} trees; nothing was returned.`, { done, total })
 }
 
-/**
- * Starts a worker from the compiled forest-worker.js; when this module runs as TypeScript (vitest, tsx) the
- * worker first registers tsx's loader, because worker threads do not inherit the parent's module hooks.
- */
-function startWorker(init: ForestWorkerInit): Worker {
-  const here = import.meta.url
-  if (!here.endsWith('.ts')) return new Worker(new URL('./forest-worker.js', here), { workerData: init })
-  const entry = new URL('./forest-worker.ts', here).href
-  let api: string
-  try {
-    api = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
-  } catch {
-    // No tsx: the runtime itself runs this .ts module (e.g. Node's type stripping), so it can run the worker too.
-    return new Worker(new URL(entry), { workerData: init })
-  }
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, workerData: init })
-}
 
 /** Grows `seeds.length` trees on `threads` workers, one job at a time per worker; workers end with the call. */
 export async function growForestInWorkers(
@@ -87,7 +68,7 @@ export async function growForestInWorkers(
       onAbort = () => reject(abortedError(done, total))
       signal?.addEventListener('abort', onAbort, { once: true })
       for (let k = 0; k < Math.min(threads, total); k++) {
-        const w = startWorker(init)
+        const w = startWorker(import.meta.url, 'forest-worker', init)
         workers.push(w)
         w.on('message', (m: GrownTreeMessage) => {
           const { tree, ...arrays } = m
