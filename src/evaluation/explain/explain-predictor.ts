@@ -7,11 +7,17 @@ import type { ShapTree } from './shap-tree.js'
 import { TreeShapExplainer } from './tree-shap.js'
 import type { ShapEnsemble, ShapValues } from './tree-shap.js'
 
-/** What a boosted-tree predictor exposes for explanations (XgboostPredictor does; so may keel's gbdt). */
+/**
+ * What a boosted-tree predictor exposes for explanations: XgboostPredictor (one base margin, float32 inputs)
+ * and keel's gbdt (a base margin per output, float64 comparisons).
+ */
 interface BoostedTrees {
   trees(): ShapTree[]
   treeGroups(): Int32Array
-  readonly baseMargin: number
+  readonly baseMargin?: number
+  readonly baseMargins?: readonly number[]
+  /** Whether thresholds are compared with inputs rounded to float32 (XGBoost); default true when absent. */
+  readonly float32Inputs?: boolean
 }
 
 export interface ExplainOptions {
@@ -27,12 +33,14 @@ export interface ExplainOptions {
  */
 export function shapEnsembleFor(predictor: Predictor, options: ExplainOptions = {}): ShapEnsemble {
   const boosted = predictor as Partial<BoostedTrees>
-  if (typeof boosted.trees === 'function' && typeof boosted.treeGroups === 'function' && typeof boosted.baseMargin === 'number') {
+  const hasBase = typeof boosted.baseMargin === 'number' || Array.isArray(boosted.baseMargins)
+  if (typeof boosted.trees === 'function' && typeof boosted.treeGroups === 'function' && hasBase) {
     const trees = boosted.trees()
     const group = boosted.treeGroups()
-    let nGroups = 1
+    let nGroups = boosted.baseMargins?.length ?? 1
     for (const g of group) nGroups = Math.max(nGroups, g + 1)
-    return { trees, nFeatures: predictor.features.length, group, nGroups, base: new Array<number>(nGroups).fill(boosted.baseMargin), float32Inputs: true }
+    const base = boosted.baseMargins !== undefined ? [...boosted.baseMargins] : new Array<number>(nGroups).fill(boosted.baseMargin ?? 0)
+    return { trees, nFeatures: predictor.features.length, group, nGroups, base, float32Inputs: boosted.float32Inputs ?? true }
   }
   const forest = (predictor as { forest?: FlatForest }).forest
   if (forest !== undefined && forest.roots instanceof Int32Array) {

@@ -89,6 +89,20 @@ export class GbdtPredictor implements Predictor {
     return toShapTrees(this.model)
   }
 
+  /** The output (class) each tree of `trees()` adds to. */
+  treeGroups(): Int32Array {
+    const { nOut } = this.model
+    return Int32Array.from({ length: this.model.roots.length }, (_, t) => t % nOut)
+  }
+
+  /** The starting margin of each output, before any tree. */
+  get baseMargins(): readonly number[] {
+    return Array.from(this.model.base)
+  }
+
+  /** gbdt compares float64 inputs with its thresholds (no float32 rounding, unlike XGBoost). */
+  readonly float32Inputs = false
+
   save(): SavedModel {
     const saved: SavedModel = {
       format: 'keel-model',
