@@ -1,35 +1,21 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.js'
 import type { CliIo } from '../../src/cli/output.js'
 import { Keel } from '../../src/client/keel.js'
 import { tempDir } from '../support/temp-dir.js'
-
-interface Result {
-  code: number
-  stdout: string
-  stderr: string
-}
+import { runCli } from '../support/run-cli.js'
+import type { CliResult } from '../support/run-cli.js'
 
 let dir: { path: string; remove: () => void }
 let store: string
 
 /** Runs `keel <args>` in-process against the test's own SQLite file and captures its output. */
-async function keel(
+function keel(
   args: string[],
   env: Record<string, string | undefined> = {},
   onServerStarted?: CliIo['onServerStarted'],
-): Promise<Result> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { KEEL_STORE: store, KEEL_USER: 'cli-tester', ...env },
-  }
-  if (onServerStarted !== undefined) io.onServerStarted = onServerStarted
-  const code = await main(['node', 'keel', ...args], io)
-  return { code, stdout, stderr }
+): Promise<CliResult> {
+  return runCli(args, { KEEL_STORE: store, KEEL_USER: 'cli-tester', ...env }, onServerStarted)
 }
 
 async function json<T>(args: string[]): Promise<T> {

@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.js'
-import type { CliIo } from '../../src/cli/output.js'
 import { Keel } from '../../src/client/keel.js'
 import { Frame, numericColumn } from '../../src/core/frame.js'
 import { readDataset } from '../../src/data/read-dataset.js'
 import { XgboostPredictor } from '../../src/models/formats/xgboost.js'
 import { loadTrainedModel, readTrainingSpec, train } from '../../src/training/index.js'
 import { tempDir } from '../support/temp-dir.js'
+import { runCli } from '../support/run-cli.js'
+import type { CliResult } from '../support/run-cli.js'
 
 const XGB = new URL('../fixtures/xgboost/', import.meta.url).pathname
 const TRAINING = new URL('../fixtures/training/', import.meta.url).pathname
@@ -25,17 +25,8 @@ beforeEach(() => {
 })
 afterEach(() => dir.remove())
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { KEEL_STORE: `sqlite:${join(dir.path, 'keel.db')}`, KEEL_USER: 'scorer' },
-  }
-  const code = await main(['node', 'keel', ...args], io)
-  return { code, stdout, stderr }
-}
+const cli = (args: string[]): Promise<CliResult> =>
+  runCli(args, { KEEL_STORE: `sqlite:${join(dir.path, 'keel.db')}`, KEEL_USER: 'scorer' })
 
 function readCsvRows(path: string): { header: string[]; rows: string[][] } {
   const lines = readFileSync(path, 'utf8').trimEnd().split('\n')

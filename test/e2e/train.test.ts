@@ -2,8 +2,6 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.js'
-import type { CliIo } from '../../src/cli/output.js'
 import { Keel } from '../../src/client/keel.js'
 import { datasetDigest } from '../../src/data/dataset-digest.js'
 import { readDataset } from '../../src/data/read-dataset.js'
@@ -11,6 +9,8 @@ import { artifactPathFromUri } from '../../src/artifacts/artifact-path.js'
 import { loadTrainedModel, parseTrainingSpec, readTrainingSpec, train } from '../../src/training/index.js'
 import type { TrainingSpec, TrainingSpecInput } from '../../src/training/index.js'
 import { tempDir } from '../support/temp-dir.js'
+import { runCli } from '../support/run-cli.js'
+import type { CliResult } from '../support/run-cli.js'
 
 const FIXTURES = new URL('../fixtures/training/', import.meta.url).pathname
 const SPEC = join(FIXTURES, 'tiny.yaml')
@@ -173,17 +173,7 @@ describe('bad specs name the field and the fix', () => {
 })
 
 describe('keel train --config', () => {
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = ''
-    let stderr = ''
-    const io: CliIo = {
-      stdout: { write: (chunk: string) => (stdout += chunk) },
-      stderr: { write: (chunk: string) => (stderr += chunk) },
-      env: { KEEL_STORE: `sqlite:${join(dir.path, 'cli.db')}` },
-    }
-    const code = await main(['node', 'keel', ...args], io)
-    return { code, stdout, stderr }
-  }
+  const cli = (args: string[]): Promise<CliResult> => runCli(args, { KEEL_STORE: `sqlite:${join(dir.path, 'cli.db')}` })
 
   it('trains from a YAML file, prints progress on stderr and a JSON summary on stdout', async () => {
     copyFileSync(join(FIXTURES, 'tiny.csv'), join(dir.path, 'tiny.csv'))

@@ -8,8 +8,8 @@ import { artifactPathFromUri } from '../../artifacts/artifact-path.js'
 import { XgboostPredictor } from '../../models/formats/xgboost.js'
 import type { ImportedModelManifest } from '../../models/formats/index.js'
 import { tempDir } from '../../../test/support/temp-dir.js'
-import { main } from '../main.js'
-import type { CliIo } from '../output.js'
+import { runCli } from '../../../test/support/run-cli.js'
+import type { CliResult } from '../../../test/support/run-cli.js'
 
 const FIXTURES = new URL('../../../test/fixtures/xgboost/', import.meta.url).pathname
 
@@ -19,17 +19,8 @@ beforeEach(() => {
 })
 afterEach(() => dir.remove())
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { KEEL_STORE: `sqlite:${join(dir.path, 'keel.db')}`, KEEL_USER: 'importer' },
-  }
-  const code = await main(['node', 'keel', ...args], io)
-  return { code, stdout, stderr }
-}
+const cli = (args: string[]): Promise<CliResult> =>
+  runCli(args, { KEEL_STORE: `sqlite:${join(dir.path, 'keel.db')}`, KEEL_USER: 'importer' })
 
 async function streamText(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = []
