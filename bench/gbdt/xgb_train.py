@@ -9,39 +9,22 @@ Features as bench/training/sklearn_train.py makes them (numeric columns, then `m
 order); test-mask.u8 holds one byte per row, 1 = holdout. Only `fit` is timed. Prints one JSON line.
 """
 import json
+import os
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_info
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench_timing import timed  # noqa: E402  (bench/bench_timing.py)
+
 CATEGORICAL = "merchant"
 TARGET = "label"
 
 
-# machine_busy_seconds, timed and features as in bench/training/sklearn_train.py (which runs on import).
-def machine_busy_seconds():
-    """CPU seconds all processes have been busy since boot, or None off Linux."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
-    except OSError:
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / 100.0  # USER_HZ is 100 on Linux
-
-
-def timed(fn):
-    """Runs fn once; returns its result and the timing record."""
-    busy0, w0, c0 = machine_busy_seconds(), time.perf_counter(), time.process_time()
-    result = fn()
-    wall, cpu, busy1 = time.perf_counter() - w0, time.process_time() - c0, machine_busy_seconds()
-    other = None if busy0 is None or busy1 is None else max(0.0, busy1 - busy0 - cpu)
-    return result, {"wall": wall, "cpu": cpu, "other_cpu": other}
-
-
+# features as in bench/training/sklearn_train.py (which runs on import, so it cannot be imported).
 def features(df, train):
     numeric = [c for c in df.columns if c not in (CATEGORICAL, TARGET)]
     x_num = df[numeric].to_numpy(dtype=np.float64)

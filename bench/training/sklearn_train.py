@@ -14,8 +14,8 @@ Prints one JSON line: per run the wall and CPU seconds of the timed region and t
 meanwhile (machine busy time from /proc/stat minus this process's), plus holdout ROC AUC where there is a model.
 """
 import json
+import os
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -25,29 +25,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench_timing import timed  # noqa: E402  (bench/bench_timing.py)
+
 CATEGORICAL = "merchant"
 TARGET = "label"
 C = 1.0
-
-
-def machine_busy_seconds():
-    """CPU seconds all processes have been busy since boot, or None off Linux."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
-    except OSError:
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / 100.0  # USER_HZ is 100 on Linux
-
-
-def timed(fn):
-    """Runs fn once; returns its result and the timing record."""
-    busy0, w0, c0 = machine_busy_seconds(), time.perf_counter(), time.process_time()
-    result = fn()
-    wall, cpu, busy1 = time.perf_counter() - w0, time.process_time() - c0, machine_busy_seconds()
-    other = None if busy0 is None or busy1 is None else max(0.0, busy1 - busy0 - cpu)
-    return result, {"wall": wall, "cpu": cpu, "other_cpu": other}
 
 
 def features(df, train, standardise):
