@@ -30,7 +30,8 @@ export interface ServingStore {
  * A fresh SQLite store with real registered models, made through `keel models import` exactly as a user would:
  * - `fraud` v1 and v2: the XGBoost binary fixture (v2 is the same file, so answers are equal and only the version
  *   differs); aliases `champion` → 1, `challenger` → 2.
- * - `mlp` v1: the ONNX MLP fixture (8 float inputs, 3 class probabilities); alias `champion` → 1.
+ * - `mlp` v1: the ONNX MLP fixture, its `[batch, 8]` input named as columns f0 … f7 (3 class probabilities); alias
+ *   `champion` → 1.
  */
 export async function servingStore(): Promise<ServingStore> {
   const dir = tempDir('keel-serving-')
@@ -42,7 +43,7 @@ export async function servingStore(): Promise<ServingStore> {
   }
   await run(['models', 'import', '--name', 'fraud', '--format', 'xgboost', XGB_BINARY])
   await run(['models', 'import', '--name', 'fraud', '--format', 'xgboost', XGB_BINARY])
-  await run(['models', 'import', '--name', 'mlp', '--format', 'onnx', ONNX_MLP])
+  await run(['models', 'import', '--name', 'mlp', '--format', 'onnx', ONNX_MLP, '--columns', 'f0,f1,f2,f3,f4,f5,f6,f7'])
   await run(['models', 'alias', 'set', 'fraud', 'champion', '1'])
   await run(['models', 'alias', 'set', 'fraud', 'challenger', '2'])
   await run(['models', 'alias', 'set', 'mlp', 'champion', '1'])

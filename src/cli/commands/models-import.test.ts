@@ -101,7 +101,21 @@ describe('keel models import --format xgboost', () => {
     expect(result.code).toBe(0)
     const printed = JSON.parse(result.stdout) as { manifest: ImportedModelManifest; lineage: { signature: { inputs: Array<{ name: string }> } } }
     expect(printed.manifest).toMatchObject({ modelFormat: 'onnx', file: 'model.onnx' })
-    expect(printed.lineage.signature.inputs.map((c) => c.name)).toEqual(['features'])
+    // One [batch, 8] float input: its columns become the signature, named after the input by default.
+    expect(printed.lineage.signature.inputs.map((c) => c.name)).toEqual(Array.from({ length: 8 }, (_, i) => `features_${i}`))
+    expect(printed.lineage.signature.inputs[0]).toMatchObject({ type: 'float' })
+  })
+
+  it('--columns names the columns of an ONNX model\'s input, and a wrong count is refused before anything is stored', async () => {
+    const onnx = new URL('../../../test/fixtures/onnx/mlp.onnx', import.meta.url).pathname
+    const named = await cli(['models', 'import', '--name', 'mlp', '--format', 'onnx', onnx, '--columns', 'a,b,c,d', '--columns', 'e,f,g,h', '--json'])
+    expect(named.code).toBe(0)
+    expect((JSON.parse(named.stdout) as { manifest: ImportedModelManifest }).manifest.features).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])
+    const wrong = await cli(['models', 'import', '--name', 'mlp2', '--format', 'onnx', onnx, '--columns', 'a,b,c'])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toMatch(/3 names but the model's input 'features' has 8 columns/)
+    const listed = await cli(['models', 'list', '--json'])
+    expect(listed.stdout).not.toContain('mlp2')
   })
 
   it('rejects an unknown --format as a usage error', async () => {

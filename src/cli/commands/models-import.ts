@@ -13,6 +13,7 @@ interface ImportOptions extends StoreOptions {
   name: string
   format: string
   classes?: string[]
+  columns?: string[]
   description?: string
 }
 
@@ -33,10 +34,15 @@ export function modelsImportCommand(ctx: CommandContext): Command {
       .requiredOption('--name <name>', 'registered model to add the version to (created when missing)')
       .addOption(new Option('--format <format>', 'the file format').choices(Object.keys(MODEL_FORMATS)).makeOptionMandatory())
       .option('--classes <label>', "class labels in the model's class order, one per flag (default 0, 1, ...)", collect)
+      .option('--columns <names>', 'ONNX: names of the columns of its one [batch, n] input, comma-separated, in order (default <input>_0 … <input>_{n-1})', collect)
       .option('--description <text>', 'description of the new version'),
   ).action(async (file: string, options: ImportOptions) => {
     const format = modelFormat(options.format)
-    const info = await format.inspect(file, options.classes === undefined ? {} : { classes: options.classes })
+    const columns = options.columns?.flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c !== '')
+    const info = await format.inspect(file, {
+      ...(options.classes === undefined ? {} : { classes: options.classes }),
+      ...(columns === undefined ? {} : { columns }),
+    })
     const bytes = await readFile(file)
     const manifest: ImportedModelManifest = { format: 'keel-imported-model', formatVersion: 1, file: format.fileName, ...info }
 
@@ -88,7 +94,7 @@ export function modelsImportCommand(ctx: CommandContext): Command {
   return examples(command, [
     'keel models import --name fraud-xgb --format xgboost model.json',
     'keel models import --name churn --format xgboost churn.json --classes stay --classes churn --store postgres://keel@db:5432/keel',
-    'keel models import --name mlp --format onnx model.onnx --json',
+    'keel models import --name mlp --format onnx model.onnx --columns f0,f1,f2,f3,f4,f5,f6,f7 --json',
   ])
 }
 

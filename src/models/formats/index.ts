@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { invalidParameter } from '../../core/errors.js'
 import type { Signature } from '../../registry/types.js'
 import type { Task } from '../predictor.js'
+import { matrixWidth } from './onnx-signature.js'
 import { XgboostPredictor } from './xgboost.js'
 
 export { parseXgboostModel, XgboostPredictor, xgboostImported, XGBOOST_KIND, XGBOOST_OBJECTIVES } from './xgboost.js'
@@ -25,6 +26,8 @@ export interface ImportedModelManifest {
 
 export interface InspectOptions {
   classes?: readonly string[]
+  /** Names of the columns of a model's single 2-D `[batch, n]` input (ONNX), in order; default `<input>_0 … <input>_{n−1}`. */
+  columns?: readonly string[]
 }
 
 /** What inspecting a model file found; refusing a bad file here means nothing is stored. */
@@ -65,14 +68,31 @@ const xgboostFormat: ModelFormat = {
 const onnxFormat: ModelFormat = {
   name: 'onnx',
   fileName: 'model.onnx',
-  async inspect(path) {
+  async inspect(path, options = {}) {
     // Loaded on demand: onnxruntime-node is a native module that only ONNX imports need.
     const { inspectOnnxModel } = await import('./onnx.js')
     const found = await inspectOnnxModel(path)
+    const width = found.inputs.length === 1 ? matrixWidth(found.inputs[0]!) : undefined
+    if (width === undefined) {
+      if (options.columns !== undefined) {
+        throw invalidParameter(`--columns names the columns of a single 2-D [batch, n] float input, but this model's inputs are ${found.signature.inputs.map((c) => `${c.name} ${c.type}`).join(', ')}; leave --columns out.`)
+      }
+      return { modelFormat: 'onnx', features: found.signature.inputs.map((c) => c.name), signature: found.signature }
+    }
+    // A tabular model: one [batch, n] input whose n columns are the features. Naming them lets rows and
+    // data frames (CSV, /invocations) feed it by column, as for any other model.
+    const input = found.inputs[0]!
+    const columns = options.columns ?? Array.from({ length: width }, (_, i) => `${input.name}_${i}`)
+    if (columns.length !== width) {
+      throw invalidParameter(`--columns gives ${columns.length} names but the model's input '${input.name}' has ${width} columns; give exactly ${width}.`)
+    }
+    const duplicate = columns.find((c, i) => columns.indexOf(c) !== i)
+    if (duplicate !== undefined) throw invalidParameter(`--columns names '${duplicate}' twice; column names must be unique.`)
+    const type = input.elementType === 'float64' ? 'double' : 'float'
     return {
       modelFormat: 'onnx',
-      features: found.signature.inputs.map((c) => c.name),
-      signature: found.signature,
+      features: [...columns],
+      signature: { inputs: columns.map((name) => ({ name, type })), outputs: found.signature.outputs },
     }
   },
 }
