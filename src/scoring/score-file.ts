@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { open } from 'node:fs/promises'
-import { extname } from 'node:path'
-import { invalidParameter, isKeelError } from '../core/errors.js'
+import { rename, rm } from 'node:fs/promises'
+import { invalidParameter, isKeelError, notFound } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import { cellValue } from '../core/frame.js'
-import { readDataset } from '../data/read-dataset.js'
+import { openBatches } from '../data/batch-reader.js'
+import type { BatchSource } from '../data/batch-reader.js'
 import type { ReadProgress, SchemaType } from '../data/read-options.js'
 import type { ScoringModel, Scores } from './scoring-model.js'
 
@@ -16,99 +16,134 @@ export interface ScoreFileOptions {
   output: string
   /** Input columns copied to the output before the predictions (ids). */
   keep?: readonly string[]
-  /** Rows scored and written per batch (default 65,536). */
+  /** Rows read, scored and written per batch (default 65,536). Memory grows with it, not with the file. */
   batchRows?: number
-  onProgress?: (stage: 'reading' | 'scoring', progress: ReadProgress) => void
-  /** Called once the input is read and checked, before scoring (e.g. to start worker threads for big inputs). */
-  beforeScoring?: (rows: number) => Promise<void>
+  /** After each batch: rows scored so far, and the input bytes consumed of its size. */
+  onProgress?: (progress: ReadProgress) => void
+  /**
+   * Called once, after the first batch is read and checked and before it is scored, with the input's
+   * estimated row count (e.g. to start worker threads only for big inputs).
+   */
+  beforeScoring?: (estimatedRows: number) => Promise<void>
 }
 
 export interface ScoreFileResult {
   rows: number
+  batches: number
   columns: string[]
+  /** Time spent reading and parsing the input. */
   readMs: number
+  /** Time spent scoring and formatting (writing overlaps both). */
   scoreMs: number
 }
 
 /**
- * Scores a CSV / Parquet / JSON Lines file into a CSV: the kept columns, `prediction` (the class label for
- * classifiers) and `probability_<class>` per class. keel's readers return whole frames, so the file is read
- * once (only the needed columns, for CSV) and then scored and written batch by batch, with backpressure.
+ * Scores a CSV / TSV / Parquet / JSON Lines file into a CSV, batch by batch in input order: the kept columns,
+ * `prediction` (the class label for classifiers) and `probability_<class>` per class. Memory holds about one
+ * batch whatever the input's size. The CSV is written to `<output>.partial` and renamed to `output` only when
+ * every row is written, so a failed run never leaves a file that looks complete.
  */
 export async function scoreFile(model: ScoringModel, options: ScoreFileOptions): Promise<ScoreFileResult> {
   const keep = [...(options.keep ?? [])]
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
   if (!Number.isInteger(batchRows) || batchRows < 1) throw invalidParameter(`--batch-rows must be a positive integer, got ${batchRows}.`)
   const needed = [...new Set([...keep, ...model.inputs])]
-  const started = performance.now()
-  const frame = await readInput(options.input, needed, model.schema, options.onProgress)
-  const absent = needed.filter((c) => !frame.has(c))
-  if (absent.length > 0) throw missingColumns(options.input, absent, model, keep)
-  const readMs = performance.now() - started
-  await options.beforeScoring?.(frame.rows)
+  const schema: Record<string, SchemaType> = {}
+  for (const [name, type] of Object.entries(model.schema)) if (needed.includes(name)) schema[name] = type
+  let latest: ReadProgress = { bytes: 0, totalBytes: undefined, rows: 0 }
+  const source = await openInput(options.input, { batchRows, columns: needed, schema, onProgress: (p) => (latest = p) }, needed, model, keep)
 
-  const scoring = performance.now()
-  const out = createWriteStream(options.output)
+  const partial = `${options.output}.partial`
+  const out = createWriteStream(partial)
   const failed = new Promise<never>((_, reject) => out.once('error', (e) => reject(invalidParameter(`Cannot write --output '${options.output}': ${e.message}`))))
   failed.catch(() => undefined)
   const write = async (text: string): Promise<void> => {
     if (!out.write(text)) await Promise.race([once(out, 'drain'), failed])
   }
   let columns: string[] = []
+  let rows = 0
+  let batches = 0
+  let readMs = 0
+  let scoreMs = 0
+  let complete = false
   try {
-    for (let start = 0; start < frame.rows || start === 0; start += batchRows) {
-      const batch = frame.slice(start, Math.min(frame.rows, start + batchRows))
+    const iterator = source.batches()
+    let t = performance.now()
+    let next = iterator.next()
+    for (;;) {
+      const item = await readStep(next, options.input)
+      readMs += performance.now() - t
+      if (item.done === true) break
+      const batch = item.value
+      const consumed = latest
+      if (batches === 0) {
+        const estimate = consumed.totalBytes !== undefined && consumed.bytes > 0 ? Math.round((batch.rows * consumed.totalBytes) / consumed.bytes) : batch.rows
+        await options.beforeScoring?.(estimate)
+      }
+      t = performance.now()
+      // Read ahead: the next batch parses while worker threads score this one.
+      next = iterator.next()
+      next.catch(() => undefined)
       const scores = await model.score(batch)
-      if (start === 0) {
+      if (batches === 0) {
         columns = [...keep, ...outputColumns(model, scores)]
         await write(`${columns.map(csvField).join(',')}\n`)
       }
-      await write(formatBatch(batch, keep, model, scores))
-      options.onProgress?.('scoring', { bytes: start + batch.rows, totalBytes: frame.rows, rows: start + batch.rows })
-      if (frame.rows === 0) break
+      const text = formatBatch(batch, keep, model, scores)
+      scoreMs += performance.now() - t
+      await write(text)
+      rows += batch.rows
+      batches++
+      options.onProgress?.({ bytes: consumed.bytes, totalBytes: consumed.totalBytes, rows })
+      t = performance.now()
     }
     out.end()
     await Promise.race([once(out, 'finish'), failed])
+    await rename(partial, options.output)
+    complete = true
   } finally {
     out.destroy()
+    if (!complete) await rm(partial, { force: true })
   }
-  return { rows: frame.rows, columns, readMs, scoreMs: performance.now() - scoring }
+  return { rows, batches, columns, readMs, scoreMs }
 }
 
-async function readInput(path: string, needed: readonly string[], modelSchema: Readonly<Record<string, SchemaType>>, onProgress: ScoreFileOptions['onProgress']): Promise<Frame> {
-  const isCsv = extname(path).toLowerCase() === '.csv'
-  const schema: Record<string, SchemaType> = {}
+async function openInput(path: string, options: Parameters<typeof openBatches>[1], needed: readonly string[], model: ScoringModel, keep: readonly string[]): Promise<BatchSource> {
+  let header: BatchSource
   try {
-    let columns: readonly string[] | undefined
-    if (isCsv) {
-      // Check the header first so every missing column is named at once, then read only what is needed.
-      const header = await readCsvHeader(path)
-      const present = new Set(header)
-      if (needed.every((c) => present.has(c))) columns = needed
-    }
-    for (const [name, type] of Object.entries(modelSchema)) if (columns === undefined || columns.includes(name)) schema[name] = type
-    return await readDataset(path, {
-      ...(columns === undefined ? {} : { columns, schema }),
-      ...(onProgress === undefined ? {} : { onProgress: (p: ReadProgress) => onProgress('reading', p) }),
-    })
+    const { columns: _all, ...everyColumn } = options
+    header = await openBatches(path, everyColumn)
   } catch (error) {
-    if (isKeelError(error)) throw error
-    throw invalidParameter(`Cannot read --input '${path}': ${(error as Error).message}`, { cause: error })
+    throw asInputError(error, path)
+  }
+  const present = new Set(header.columns)
+  const absent = needed.filter((c) => !present.has(c))
+  // JSON Lines name their columns row by row: only the first row's keys are known here.
+  if (absent.length > 0 && !/\.(jsonl|ndjson)$/i.test(path)) throw missingColumns(path, absent, model, keep)
+  return openBatches(path, options)
+}
+
+async function readStep(next: Promise<IteratorResult<Frame>>, path: string): Promise<IteratorResult<Frame>> {
+  try {
+    return await next
+  } catch (error) {
+    throw asInputError(error, path)
   }
 }
 
-/** The first line of a CSV file, split on commas (quoted names unquoted). */
-async function readCsvHeader(path: string): Promise<string[]> {
-  const file = await open(path, 'r')
-  try {
-    const buffer = Buffer.alloc(1 << 16)
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0)
-    const text = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '')
-    const line = text.split(/\r?\n/, 1)[0] ?? ''
-    return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1').replace(/""/g, '"'))
-  } finally {
-    await file.close()
+function asInputError(error: unknown, path: string): Error {
+  if (isKeelError(error)) {
+    const { column, row, value } = error.details
+    if (typeof column === 'string' && typeof row === 'number' && typeof value === 'string' && /is declared '(float|int)'/.test(error.message)) {
+      return invalidParameter(
+        `The input '${path}' has the value '${value}' in column '${column}' at data row ${row}, which is not a number; the model reads '${column}' as a number (leave a missing value empty). Fix or drop that row.`,
+        { file: path, column, row, value },
+      )
+    }
+    if (error.code === 'RESOURCE_DOES_NOT_EXIST') return notFound(`Cannot read --input '${path}': there is no such file; check the path.`)
+    return error
   }
+  return invalidParameter(`Cannot read --input '${path}': ${(error as Error).message}`, { cause: error })
 }
 
 function missingColumns(input: string, absent: readonly string[], model: ScoringModel, keep: readonly string[]): Error {
@@ -117,7 +152,7 @@ function missingColumns(input: string, absent: readonly string[], model: Scoring
   const parts: string[] = []
   if (forModel.length > 0) parts.push(`lacks column(s) ${forModel.map((c) => `'${c}'`).join(', ')} that the model needs (it reads: ${model.inputs.join(', ')})`)
   if (forKeep.length > 0) parts.push(`lacks --keep column(s) ${forKeep.map((c) => `'${c}'`).join(', ')}`)
-  return invalidParameter(`The input '${input}' ${parts.join(' and ')}.`)
+  return invalidParameter(`The input '${input}' ${parts.join(' and ')}. Add the column(s) to the file, or score it with the model that matches it.`)
 }
 
 function outputColumns(model: ScoringModel, scores: Scores): string[] {

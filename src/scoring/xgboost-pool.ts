@@ -11,19 +11,28 @@ export interface XgboostWorkerInit {
   options: XgboostPredictorOptions
 }
 
-/** One batch slice: inputs column-major over `rows`, margins written row-major at `start * groups`. */
+/**
+ * One batch: `rows` inputs column-major in float32 (`input`, feature f at `f * rows`), margins written
+ * row-major into `output`. Threads take `chunk` rows at a time from `next` (an Atomics counter) until none are
+ * left, so a busy core simply takes fewer chunks.
+ */
 export interface XgboostWorkerJob {
   input: SharedArrayBuffer
   output: SharedArrayBuffer
+  next: SharedArrayBuffer
   rows: number
-  start: number
-  end: number
+  chunk: number
 }
 
+/** Rows per claim: small enough to balance two cores, large enough that the counter is not contended. */
+const CHUNK = 4096
+
 /**
- * Scores XGBoost margins on `threads` threads: this thread plus `threads - 1` workers. The workers' rows are
- * copied once into shared memory (column-major) and each worker scores a contiguous range with its own copy of
- * the trees into one shared margin buffer, while this thread scores the last range from the frame itself.
+ * Scores XGBoost margins on `threads` threads: this thread plus `threads - 1` workers, each with its own copy
+ * of the compiled trees. The batch's features are copied once into shared memory as float32 (the values
+ * XGBoost compares, so nothing changes; half the bytes of float64), and every thread, this one included
+ * (reading the frame's own columns), claims chunks of rows from an Atomics counter and writes their margins
+ * into one shared buffer: the work follows each thread's real speed.
  */
 export class XgboostScorerPool {
   private constructor(
@@ -50,35 +59,29 @@ export class XgboostScorerPool {
     const n = frame.rows
     const features = this.predictor.features
     const groups = this.predictor.model.groups
-    const nf = features.length
     const missing = features.filter((f) => !frame.has(f))
     if (missing.length > 0) throw invalidParameter(`The data lacks feature(s) ${missing.map((m) => `'${m}'`).join(', ')} of the XGBoost model.`)
-    const k = this.workers.length + 1
-    const per = Math.ceil(n / k)
-    // Workers take rows [0, split); this thread takes [split, n).
-    const split = Math.min(n, per * this.workers.length)
-    const input = new SharedArrayBuffer(Math.max(1, split * nf) * 8)
-    const columns = new Float64Array(input)
-    for (let f = 0; f < nf; f++) columns.set(frame.numeric(features[f]!).subarray(0, split), f * split)
-    const output = new SharedArrayBuffer(Math.max(1, n * groups) * 8)
-    const jobs: Array<Promise<unknown>> = []
-    for (let w = 0; w < this.workers.length; w++) {
-      const start = Math.min(split, w * per)
-      const end = Math.min(split, start + per)
-      if (start >= end) continue
-      const worker = this.workers[w]!
+    const fast = this.fast
+    // Too few rows to share, or trees too deep for the fast layout: score here.
+    if (this.workers.length === 0 || n < 2 * CHUNK || fast === undefined) return fast === undefined ? this.predictor.predictMargin(frame) : fast.margins(frame)
+    const columns = fast.columns(frame)
+    const input = new SharedArrayBuffer(features.length * n * 4)
+    for (let f = 0; f < features.length; f++) new Float32Array(input, f * n * 4, n).set(columns[f]!)
+    const output = new SharedArrayBuffer(n * groups * 8)
+    const next = new SharedArrayBuffer(4)
+    const job: XgboostWorkerJob = { input, output, next, rows: n, chunk: CHUNK }
+    const jobs = this.workers.map((worker) => {
       const done = nextMessage(worker)
-      const job: XgboostWorkerJob = { input, output, rows: split, start, end }
       worker.postMessage(job)
-      jobs.push(done)
-    }
-    const result = new Float64Array(output, 0, n * groups)
-    if (split < n) {
-      const own = this.fast === undefined ? this.predictor.predictMargin(frame.slice(split, n)) : this.fast.margins(frame, split, n)
-      result.set(own, split * groups)
+      return done
+    })
+    const out = new Float64Array(output)
+    const counter = new Int32Array(next)
+    for (let start = Atomics.add(counter, 0, CHUNK); start < n; start = Atomics.add(counter, 0, CHUNK)) {
+      fast.forest.margins(columns, start, Math.min(n, start + CHUNK), out, start)
     }
     await Promise.all(jobs)
-    return result
+    return out
   }
 
   async close(): Promise<void> {

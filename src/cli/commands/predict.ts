@@ -1,9 +1,8 @@
 import { Command } from 'commander'
 import { availableParallelism } from 'node:os'
 import { Keel } from '../../client/keel.js'
-import { progressBar } from '../../data/progress-bar.js'
-import type { ProgressBar } from '../../data/progress-bar.js'
 import { DEFAULT_BATCH_ROWS, loadScoringModel, scoreFile } from '../../scoring/index.js'
+import { scoringProgress } from '../../scoring/scoring-progress.js'
 import { collect, examples, positiveInt, resolveOpenOptions, resolveStoreUri, withStoreOptions } from '../options.js'
 import type { CommandContext, StoreOptions } from '../options.js'
 import { Output } from '../output.js'
@@ -15,13 +14,17 @@ interface PredictOptions extends StoreOptions {
   keep?: string[]
   batchRows?: number
   threads?: number
+  progress?: boolean
 }
 
 /** Below this many rows, starting worker threads costs more than it saves (see bench/RESULTS.md, predict). */
 const AUTO_THREADS_ROWS = 100_000
 
 /**
- * `keel predict`: scores a file with a registered model (keel-trained, or imported XGBoost / ONNX) into a CSV.
+ * `keel predict`: scores a file with a registered model (keel-trained, or imported XGBoost / ONNX) into a CSV,
+ * streaming: the input is read, scored and written batch by batch, so memory holds about one batch whatever
+ * the file's size. The CSV appears at --output only once complete (written as `<output>.partial`, renamed).
+ * A bad input (missing column, non-numeric value, empty file, unknown extension) exits with code 2.
  * XGBoost models score on worker threads, one per core by default when the input has 100,000 rows or more
  * (measured: 2 threads cut scoring + writing 200,000 rows by 10-30 %; for small inputs starting the workers
  * costs more than it saves); other models score on the main thread.
@@ -34,34 +37,44 @@ export function predictCommand(ctx: CommandContext): Command {
       .requiredOption('--input <file>', 'rows to score: .csv, .tsv, .parquet, .jsonl or .ndjson')
       .requiredOption('--output <file>', 'CSV to write: --keep columns, prediction, probability_<class> per class')
       .option('--keep <column>', 'input column to copy into the output (e.g. an id), one per flag', collect)
-      .option('--batch-rows <n>', `rows scored and written per batch (default ${DEFAULT_BATCH_ROWS})`, positiveInt)
-      .option('--threads <n>', 'worker threads that score XGBoost models (default: one per core from 100,000 rows, else 1)', positiveInt),
+      .option('--batch-rows <n>', `rows read, scored and written per batch (default ${DEFAULT_BATCH_ROWS}); memory grows with it`, positiveInt)
+      .option('--threads <n>', 'worker threads that score XGBoost models (default: one per core from 100,000 rows, else 1)', positiveInt)
+      .option('--progress', 'print progress (rows, rows/s) on stderr even when it is not a terminal')
+      .addHelpText(
+        'after',
+        '\nThe input is streamed: read, scored and written --batch-rows rows at a time, in input order, so memory\n' +
+          'holds about one batch whatever the file size (Parquet: by row group). The CSV is written as\n' +
+          '<output>.partial and renamed to <output> only when complete. A progress line (rows, rows/s) is drawn\n' +
+          'on stderr when it is a terminal. Bad input (a missing column, a non-numeric value, an empty file, an\n' +
+          'unknown extension) exits with code 2 and a message naming the column, row or file.\n',
+      ),
   ).action(async (options: PredictOptions) => {
     const out = new Output(ctx.io, options.json === true)
     const keel = await Keel.open(resolveStoreUri(options, ctx.io.env), resolveOpenOptions(options, ctx.io.env))
-    const bars: Record<string, ProgressBar> = {}
-    const bar = (stage: string): ProgressBar => (bars[stage] ??= progressBar(ctx.io.stderr, stage.padEnd(7)))
+    const progress = scoringProgress(ctx.io.stderr as { isTTY?: boolean; write(text: string): unknown }, { force: options.progress === true })
     try {
       const model = await loadScoringModel(keel, options.model)
       try {
         let threads = 1
-        let previous: string | undefined
-        const result = await scoreFile(model, {
-          input: options.input,
-          output: options.output,
-          ...(options.keep === undefined ? {} : { keep: options.keep }),
-          ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
-          beforeScoring: async (rows) => {
-            const wanted = options.threads ?? (rows >= AUTO_THREADS_ROWS ? availableParallelism() : 1)
-            threads = await model.useThreads(wanted)
-          },
-          onProgress: (stage, progress) => {
-            if (previous !== undefined && previous !== stage) bars[previous]?.done()
-            previous = stage
-            bar(stage)(progress)
-          },
-        })
-        for (const b of Object.values(bars)) b.done()
+        let result
+        try {
+          result = await scoreFile(model, {
+            input: options.input,
+            output: options.output,
+            ...(options.keep === undefined ? {} : { keep: options.keep }),
+            ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
+            beforeScoring: async (rows) => {
+              const wanted = options.threads ?? (rows >= AUTO_THREADS_ROWS ? availableParallelism() : 1)
+              threads = await model.useThreads(wanted)
+            },
+            onProgress: progress,
+          })
+        } catch (error) {
+          // Close the progress line before main() prints the error (exit 1, as for every command's KeelError).
+          progress.done()
+          throw error
+        }
+        progress.done()
         const seconds = (result.readMs + result.scoreMs) / 1000
         const summary = {
           model: options.model,
@@ -84,7 +97,6 @@ export function predictCommand(ctx: CommandContext): Command {
         await model.close()
       }
     } finally {
-      for (const b of Object.values(bars)) b.done()
       await keel.close()
     }
   })

@@ -1,6 +1,7 @@
 import { invalidParameter } from '../../core/errors.js'
 import type { Frame, Row } from '../../core/frame.js'
 import type { ShapTree } from '../../evaluation/explain/shap-tree.js'
+import { FastForest } from '../../scoring/fast-forest.js'
 import type { Algorithm, Predictor, SavedModel, Task } from '../predictor.js'
 import { parseXgboostModel, xgboostModelToJson } from './xgboost-json.js'
 import type { XgboostModel } from './xgboost-json.js'
@@ -44,6 +45,8 @@ export class XgboostPredictor implements Predictor {
   readonly target: string
   readonly classes?: readonly string[]
   private readonly compiled: CompiledTrees
+  /** Complete-tree layout for batches (identical margins); undefined when the trees are too deep for it. */
+  private readonly fast: FastForest | undefined
   private readonly rowInput: Float32Array
   private readonly rowMargin: Float64Array
 
@@ -61,6 +64,7 @@ export class XgboostPredictor implements Predictor {
       this.classes = [...classes]
     }
     this.compiled = compile(model.trees, model.treeGroup)
+    this.fast = FastForest.compile({ trees: model.trees, treeGroup: model.treeGroup, groups: model.groups, base: new Float64Array(model.groups).fill(model.baseMargin), float32: true }, model.features.length)
     this.rowInput = new Float32Array(model.features.length)
     this.rowMargin = new Float64Array(model.groups)
   }
@@ -186,6 +190,15 @@ export class XgboostPredictor implements Predictor {
   private margins(frame: Frame): Float64Array {
     const nf = this.features.length
     const n = frame.rows
+    if (this.fast !== undefined) {
+      const columns = this.features.map((name) => {
+        if (!frame.has(name)) throw missingFeatures(this.features, frame)
+        return frame.numeric(name)
+      })
+      const out = new Float64Array(n * this.model.groups)
+      this.fast.margins(columns, 0, n, out, 0)
+      return out
+    }
     // Row-major float32 copy of the inputs: the rounding XGBoost's DMatrix does, and one row per cache line run.
     const x = new Float32Array(n * nf)
     for (let f = 0; f < nf; f++) {
