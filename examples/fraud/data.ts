@@ -52,14 +52,25 @@ export function generateFraudData(rows: number, seed = 42): FraudData {
   return { columns: FEATURES, x, y, rows }
 }
 
-export function toCsv(data: FraudData): string {
+/**
+ * The data as CSV: features then `is_fraud` (training data), or with `unlabelled` an `id` column first and no
+ * label (new transactions to score).
+ */
+export function toCsv(data: FraudData, options: { unlabelled?: boolean } = {}): string {
   const width = data.columns.length
-  const lines = [[...data.columns, 'is_fraud'].join(',')]
+  const unlabelled = options.unlabelled === true
+  const lines = [(unlabelled ? ['id', ...data.columns] : [...data.columns, 'is_fraud']).join(',')]
   for (let i = 0; i < data.rows; i++) {
-    const row: string[] = []
+    const row: string[] = unlabelled ? [`tx-${i + 1}`] : []
     for (let j = 0; j < width; j++) row.push(String(data.x[i * width + j]))
-    row.push(String(data.y[i]))
+    if (!unlabelled) row.push(String(data.y[i]))
     lines.push(row.join(','))
   }
   return lines.join('\n') + '\n'
+}
+
+/** Row `i` as a JSON transaction (what a service would receive). */
+export function transaction(data: FraudData, i: number): Record<string, number> {
+  const width = data.columns.length
+  return Object.fromEntries(data.columns.map((name, j) => [name, data.x[i * width + j]!]))
 }

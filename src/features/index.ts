@@ -6,7 +6,7 @@
  * const x = fitted.transformRow({ age: 31, city: 'Oslo' })
  */
 export { Pipeline, FittedPipeline, loadPipeline } from './pipeline.js'
-export type { PipelineOptions, PipelineInput, SavedPipeline } from './pipeline.js'
+export type { FeatureRecord, PipelineOptions, PipelineInput, SavedPipeline } from './pipeline.js'
 export { FittedTransform, fitTransform } from './fitted-transform.js'
 export type { TransformSpec, TransformOutput } from './fitted-transform.js'
 export type { ColumnSelector } from './column-selector.js'

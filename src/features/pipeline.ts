@@ -8,7 +8,15 @@ import { targetValues } from './target-values.js'
 export interface PipelineOptions {
   /** Seed for everything random in fitting (target encoding's folds). Default 0. */
   seed?: number
+  /**
+   * Let categorical columns that no step encodes through as categorical features (for algorithms that split
+   * strings natively, e.g. gbdt). Default false: such a column is an error naming the encoding steps.
+   */
+  passCategorical?: boolean
 }
+
+/** Model feature values of one row: numbers (NaN missing), category strings (null missing) when passed through. */
+export type FeatureRecord = Record<string, number | string | null>
 
 export interface PipelineInput {
   name: string
@@ -21,6 +29,8 @@ export interface SavedPipeline {
   formatVersion: 1
   seed: number
   target?: string
+  /** Present (true) only when categorical columns pass through; older pipelines lack it. */
+  passCategorical?: true
   inputs: PipelineInput[]
   steps: Array<{ spec: TransformSpec; columns: Array<{ input: string; state: unknown }> }>
   outputFeatures: string[]
@@ -33,11 +43,13 @@ export interface SavedPipeline {
 export class Pipeline {
   readonly steps: readonly TransformSpec[]
   readonly seed: number
+  readonly passCategorical: boolean
 
   constructor(steps: readonly TransformSpec[], options: PipelineOptions = {}) {
     if (!Array.isArray(steps)) throw invalidParameter(`A pipeline is a list of transform specs, got ${JSON.stringify(steps)}.`)
     this.steps = steps
     this.seed = options.seed ?? 0
+    this.passCategorical = options.passCategorical ?? false
   }
 
   fit(frame: Frame, target?: string): FittedPipeline {
@@ -59,7 +71,7 @@ export class Pipeline {
       fitted.push(step)
       current = training
     })
-    const pipeline = new FittedPipeline(inputs, fitted, this.seed, target)
+    const pipeline = new FittedPipeline(inputs, fitted, this.seed, target, { passCategorical: this.passCategorical })
     return { pipeline, frame: current }
   }
 }
@@ -72,6 +84,11 @@ interface Instruction {
 
 export class FittedPipeline {
   readonly outputFeatures: readonly string[]
+  /** The kind of each output feature; 'categorical' only when the pipeline passes categorical columns through. */
+  readonly outputKinds: readonly ColumnKind[]
+  readonly passCategorical: boolean
+  /** Whether any output feature is categorical (rows then need `transformRecord` to carry the strings). */
+  readonly hasCategoricalOutputs: boolean
   private readonly program: Instruction[] = []
   private readonly featureSlots: Int32Array
   private readonly regs: RowRegisters
@@ -81,7 +98,9 @@ export class FittedPipeline {
     readonly transforms: readonly FittedTransform[],
     readonly seed: number,
     readonly target?: string,
+    options: { passCategorical?: boolean } = {},
   ) {
+    this.passCategorical = options.passCategorical ?? false
     // Lay out registers: inputs first, then each step's outputs; a column name points at its latest slot.
     const current: Array<{ name: string; kind: ColumnKind; slot: number }> = inputs.map((c, slot) => ({ ...c, slot }))
     let next = inputs.length
@@ -96,16 +115,23 @@ export class FittedPipeline {
       }
     }
     const categorical = current.filter((c) => c.kind === 'categorical').map((c) => `'${c.name}'`)
-    if (categorical.length > 0) {
-      throw invalidParameter(`Column ${categorical.join(', ')} is categorical and no pipeline step encodes it; add a oneHot, ordinal or targetEncode step for it, or a drop step.`)
+    if (categorical.length > 0 && !this.passCategorical) {
+      throw invalidParameter(
+        `Column ${categorical.join(', ')} is categorical and no pipeline step encodes it; add a oneHot, ordinal or targetEncode step for it, or a drop step (or use gbdt, which splits string columns natively).`,
+      )
     }
+    this.outputKinds = current.map((c) => c.kind)
+    this.hasCategoricalOutputs = categorical.length > 0
     if (new Set(current.map((c) => c.name)).size !== current.length) throw invalidParameter(`The pipeline produces two features with the same name; rename a column or drop one.`)
     this.outputFeatures = current.map((c) => c.name)
     this.featureSlots = Int32Array.from(current, (c) => c.slot)
     this.regs = createRegisters(next)
   }
 
-  /** An all-numeric frame whose columns are `outputFeatures`, in that order. Extra columns are ignored. */
+  /**
+   * A frame whose columns are `outputFeatures`, in that order: numeric, except categorical columns passed
+   * through (`passCategorical`), which keep the frame's own strings. Extra columns are ignored.
+   */
   transform(frame: Frame): Frame {
     const absent = this.inputs.filter((c) => !frame.has(c.name)).map((c) => `'${c.name}'`)
     if (absent.length > 0) throw invalidParameter(`The data has no column ${absent.join(', ')}, which the feature pipeline was fitted with; add it (missing values are allowed).`)
@@ -120,17 +146,38 @@ export class FittedPipeline {
     return current.select(this.outputFeatures)
   }
 
-  /** The feature vector of one JSON row, in `outputFeatures` order; pass `out` to score without allocating. */
+  /**
+   * The feature vector of one JSON row, in `outputFeatures` order; pass `out` to score without allocating.
+   * Categorical features passed through are NaN here: use `transformRecord` to get their strings.
+   */
   transformRow(row: Row, out: Float64Array = new Float64Array(this.outputFeatures.length)): Float64Array {
     if (out.length !== this.outputFeatures.length) throw invalidParameter(`transformRow's 'out' has length ${out.length}; it needs ${this.outputFeatures.length} (one per output feature).`)
-    const { regs, inputs, program, featureSlots } = this
+    this.run(row)
+    const { regs, featureSlots, outputKinds } = this
+    for (let j = 0; j < featureSlots.length; j++) out[j] = outputKinds[j] === 'numeric' ? regs.num[featureSlots[j]!]! : Number.NaN
+    return out
+  }
+
+  /**
+   * One JSON row's features by name, numbers and (passed-through) category strings alike: what a predictor
+   * that takes strings reads. Writes into `out` when given (reuse it to score rows without allocating).
+   */
+  transformRecord(row: Row, out: FeatureRecord = {}): FeatureRecord {
+    this.run(row)
+    const { regs, featureSlots, outputKinds, outputFeatures } = this
+    for (let j = 0; j < featureSlots.length; j++) {
+      out[outputFeatures[j]!] = outputKinds[j] === 'numeric' ? regs.num[featureSlots[j]!]! : regs.str[featureSlots[j]!]!
+    }
+    return out
+  }
+
+  private run(row: Row): void {
+    const { regs, inputs, program } = this
     for (let i = 0; i < inputs.length; i++) readRowInput(row, inputs[i]!.name, inputs[i]!.kind, regs, i)
     for (let i = 0; i < program.length; i++) {
       const p = program[i]!
       p.step.applyRow(regs, p.from, p.to)
     }
-    for (let j = 0; j < featureSlots.length; j++) out[j] = regs.num[featureSlots[j]!]!
-    return out
   }
 
   save(): SavedPipeline {
@@ -143,6 +190,7 @@ export class FittedPipeline {
       outputFeatures: [...this.outputFeatures],
     }
     if (this.target !== undefined) saved.target = this.target
+    if (this.passCategorical) saved.passCategorical = true
     // A JSON round trip makes the saved form plain data (no shared references into the live pipeline).
     return JSON.parse(JSON.stringify(saved)) as SavedPipeline
   }
@@ -178,7 +226,8 @@ export function loadPipeline(json: unknown): FittedPipeline {
     }
     return transform
   })
-  const pipeline = new FittedPipeline(inputs, transforms, d.seed, typeof d.target === 'string' ? d.target : undefined)
+  if (d.passCategorical !== undefined && d.passCategorical !== true) throw invalidParameter(`The saved pipeline's 'passCategorical' must be true when present; the pipeline file is corrupt.`)
+  const pipeline = new FittedPipeline(inputs, transforms, d.seed, typeof d.target === 'string' ? d.target : undefined, { passCategorical: d.passCategorical === true })
   if (JSON.stringify(pipeline.outputFeatures) !== JSON.stringify(d.outputFeatures)) {
     throw invalidParameter(`The saved pipeline's outputFeatures do not match its steps; the pipeline file is corrupt.`)
   }

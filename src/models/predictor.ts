@@ -29,7 +29,8 @@ export interface SavedModel {
 }
 
 /**
- * A trained model over numeric features (categorical inputs are encoded by the feature pipeline first).
+ * A trained model over numeric features (categorical inputs are encoded by the feature pipeline first, except
+ * for algorithms with `acceptsCategorical`, whose predictors read category strings too).
  * Frame and single-row predictions are identical by construction: both run the same scoring code.
  */
 export interface Predictor {
@@ -53,6 +54,11 @@ export interface Algorithm<Params extends object = Record<string, unknown>> {
   readonly name: string
   readonly tasks: readonly Task[]
   readonly defaults: Readonly<Params>
+  /**
+   * Whether `fit` takes categorical (string) feature columns itself (gbdt's category-set splits). Training then
+   * lets string columns that no pipeline step encodes through to the model; other algorithms need them encoded.
+   */
+  readonly acceptsCategorical?: boolean
   /** Checks and completes user params (names the bad field and the allowed range). */
   resolveParams(params: Partial<Params> | Record<string, unknown>): Params
   fit(frame: Frame, target: string, task: Task, params: Params, context?: FitContext): Promise<Predictor>

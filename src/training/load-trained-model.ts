@@ -12,10 +12,11 @@ import { loadModelFiles, type TrainedModel } from './trained-model.js'
  * model.predictProba({ amount: 120.5, hour: 3, foreign: 1 })
  */
 export async function loadTrainedModel(keel: Keel, modelUri: string): Promise<TrainedModel> {
-  return loadModelFiles(keel.artifacts, await resolveSource(keel, modelUri))
+  return loadModelFiles(keel.artifacts, await resolveModelSource(keel, modelUri))
 }
 
-async function resolveSource(keel: Keel, uri: string): Promise<string> {
+/** A model URI (`models:/…`, `runs:/…`, or an artifact URI) → the artifact URI of its model directory. */
+export async function resolveModelSource(keel: Keel, uri: string): Promise<string> {
   if (uri.startsWith('models:/')) return (await keel.resolve(uri)).source
   const runs = /^runs:\/([^/]+)\/?(.*)$/.exec(uri)
   if (runs !== null) {

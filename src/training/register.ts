@@ -3,6 +3,7 @@ import { invalidParameter, isKeelError } from '../core/errors.js'
 import { greaterIsBetter } from '../evaluation/evaluate.js'
 import { gate, type GateResult, type MetricThreshold } from '../evaluation/gate.js'
 import type { ModelVersion } from '../registry/types.js'
+import { TOP_FEATURES_TAG } from './explanations.js'
 import { checkManifest, MANIFEST_FILE, MODEL_DIR, readJsonArtifact, type ModelManifest } from './trained-model.js'
 
 export interface GateSpec {
@@ -23,6 +24,8 @@ export interface RegisterFromRunOptions {
   manifest?: ModelManifest
   datasetDigest?: string
   metrics?: Record<string, number>
+  /** The run's top features (tag `keel.explain.top_features`); read from the run when absent. */
+  topFeatures?: string
 }
 
 export interface RegisterFromRunResult {
@@ -41,6 +44,8 @@ export async function registerFromRun(keel: Keel, runId: string, options: Regist
   const source = `${run.info.artifactUri}/${MODEL_DIR}`
   const manifest = options.manifest ?? checkManifest(await readJsonArtifact(keel.artifacts, source, MANIFEST_FILE), source)
   const metrics = options.metrics ?? unprefixed(run.data.metrics.map((m) => [m.key, m.value]))
+  // The version carries the run's explanations (they live in model/); the tag makes the top ones searchable.
+  const topFeatures = options.topFeatures ?? run.data.tags.find((t) => t.key === TOP_FEATURES_TAG)?.value
 
   let gateResult: RegisterFromRunResult['gate']
   if (options.gate !== undefined) {
@@ -68,7 +73,11 @@ export async function registerFromRun(keel: Keel, runId: string, options: Regist
     runId,
     artifactPath: MODEL_DIR,
     lineage,
-    tags: { ...options.tags, ...(gateResult === undefined ? {} : { 'keel.gate.passed': String(gateResult.passed) }) },
+    tags: {
+      ...options.tags,
+      ...(topFeatures === undefined ? {} : { [TOP_FEATURES_TAG]: topFeatures }),
+      ...(gateResult === undefined ? {} : { 'keel.gate.passed': String(gateResult.passed) }),
+    },
     ...(options.description === undefined ? {} : { description: options.description }),
   })
   let aliasMoved = false

@@ -81,6 +81,14 @@ export const trainingSpecSchema = z.strictObject({
       metrics: z.array(z.string().min(1)).min(1).optional(),
     })
     .default({ testFraction: 0.2 }),
+  /** Global importances logged with the model (model/explanations/); see docs/training.md, Explanations. */
+  explain: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Holdout rows explained at most (a seeded sample); TreeSHAP may use fewer for very large ensembles. */
+      maxRows: z.number().int().positive().default(5000),
+    })
+    .default({ enabled: true, maxRows: 5000 }),
   search: z
     .strictObject({
       method: z.enum(['grid', 'random', 'halving']),

@@ -21,6 +21,18 @@ import { parseTrainingSpec, type TrainingSpec, type TrainingSpecInput } from './
 import { MANIFEST_FILE, MODEL_DIR, PipelinePredictor, type ModelManifest } from './trained-model.js'
 import { registerFromRun } from './register.js'
 import { runSearch, type SearchSummary } from './search.js'
+import {
+  BACKGROUND_FILE,
+  backgroundToJson,
+  computeGlobalImportance,
+  EXPLANATIONS_DIR,
+  IMPORTANCE_CHART_FILE,
+  IMPORTANCE_FILE,
+  importanceSvg,
+  TOP_FEATURES_TAG,
+  topFeatures,
+  type ImportanceOptions,
+} from './explanations.js'
 
 export type TrainingStage = 'read' | 'validate' | 'search' | 'fit' | 'evaluate' | 'log' | 'register'
 
@@ -59,7 +71,8 @@ export interface TrainResult {
 
 /**
  * Trains one model from a spec and logs everything into one run: params, holdout (and CV) metrics, the dataset
- * with its digest and profile, and `model/` (model.json, pipeline.json, data-schema.json, keel-model.json).
+ * with its digest and profile, and `model/` (model.json, pipeline.json, data-schema.json, keel-model.json, and
+ * `explanations/`: global importances over the holdout, unless `explain.enabled` is false).
  * With `register`, registers a version with lineage and moves the alias unless the gate fails.
  */
 export async function train(specInput: TrainingSpec | TrainingSpecInput, options: TrainOptions): Promise<TrainResult> {
@@ -96,7 +109,9 @@ export async function train(specInput: TrainingSpec | TrainingSpecInput, options
     : randomSplit(frame, { testFraction: spec.evaluation.testFraction, seed })
 
   const fitComposite = async (train: Frame, params: Record<string, unknown>, fitSeed: number, report: boolean): Promise<PipelinePredictor> => {
-    const fitted = new Pipeline(spec.features.steps as unknown as TransformSpec[], { seed: fitSeed }).fitTransform(train, spec.target)
+    // Algorithms that split strings natively (gbdt) get string columns no step encodes as they are.
+    const pipelineOptions = { seed: fitSeed, passCategorical: algorithm.acceptsCategorical === true }
+    const fitted = new Pipeline(spec.features.steps as unknown as TransformSpec[], pipelineOptions).fitTransform(train, spec.target)
     const x = fitted.frame.withColumn(train.column(spec.target))
     const context: Parameters<typeof algorithm.fit>[4] = { seed: fitSeed }
     if (signal !== undefined) context.signal = signal
@@ -182,6 +197,11 @@ export async function train(specInput: TrainingSpec | TrainingSpecInput, options
       'training',
     )
     const manifest = await logModel(run, composite, { spec, task, frame, features, dataSchema })
+    let topFeatures: string | undefined
+    if (spec.explain.enabled) {
+      progress({ stage: 'evaluate', message: `explaining: global importances over up to ${Math.min(spec.explain.maxRows, split.test.rows)} holdout rows` })
+      topFeatures = await logExplanations(run, composite, split.test, split.train, { target: spec.target, task, seed: spec.seed, maxRows: spec.explain.maxRows })
+    }
 
     let result: TrainResult = { runId: run.id, predictor: composite, pipeline: composite.pipeline, metrics, task }
     if (cv !== undefined) result.cv = cv
@@ -194,6 +214,7 @@ export async function train(specInput: TrainingSpec | TrainingSpecInput, options
         ...(spec.register.description === undefined ? {} : { description: spec.register.description }),
         tags: { ...spec.register.tags, algorithm: algorithm.name },
         manifest,
+        ...(topFeatures === undefined ? {} : { topFeatures }),
         datasetDigest: digest,
         metrics,
         ...(spec.gate === undefined ? {} : { gate: spec.gate }),
@@ -235,6 +256,21 @@ async function logModel(
   await run.logArtifact({ name: 'data-schema.json', content: JSON.stringify(info.dataSchema) }, MODEL_DIR)
   await run.logArtifact({ name: MANIFEST_FILE, content: JSON.stringify(manifest, null, 2) }, MODEL_DIR)
   return manifest
+}
+
+/**
+ * Global importances of the fitted model over the holdout, logged under `model/explanations/` (JSON and an SVG
+ * chart; forests also keep the background rows TreeSHAP needs later), plus the run tag of the top five columns.
+ */
+async function logExplanations(run: ActiveRun, composite: PipelinePredictor, holdout: Frame, train: Frame, options: ImportanceOptions): Promise<string> {
+  const { importance, background } = await computeGlobalImportance(composite, holdout, { ...options, background: train })
+  const dir = `${MODEL_DIR}/${EXPLANATIONS_DIR}`
+  await run.logArtifact({ name: IMPORTANCE_FILE, content: `${JSON.stringify(importance, null, 2)}\n` }, dir)
+  await run.logArtifact({ name: IMPORTANCE_CHART_FILE, content: importanceSvg(importance) }, dir)
+  if (background !== undefined) await run.logArtifact({ name: BACKGROUND_FILE, content: JSON.stringify(backgroundToJson(background)) }, dir)
+  const top = topFeatures(importance)
+  await run.setTags({ [TOP_FEATURES_TAG]: top })
+  return top
 }
 
 function featureColumns(frame: Frame, spec: TrainingSpec): string[] {

@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import { invalidParameter } from '../core/errors.js'
 import { Frame, type Row } from '../core/frame.js'
 import type { DataSchema } from '../data/validation.js'
-import { loadPipeline, type FittedPipeline } from '../features/pipeline.js'
+import { loadPipeline, type FeatureRecord, type FittedPipeline } from '../features/pipeline.js'
 import { loadModel } from '../models/algorithms.js'
 import type { Predictor, SavedModel, Task } from '../models/predictor.js'
 import type { ColumnSpec } from '../registry/types.js'
@@ -35,7 +35,7 @@ export interface ModelManifest {
 export class PipelinePredictor {
   private readonly features: Float64Array
   /** Reused for single rows so scoring one row allocates nothing beyond the predictor's own output. */
-  private readonly featureRow: Record<string, number>
+  private readonly featureRow: FeatureRecord
 
   constructor(
     readonly pipeline: FittedPipeline,
@@ -91,6 +91,8 @@ export class PipelinePredictor {
   }
 
   private featuresOf(row: Row): Row {
+    // Categorical features passed through (gbdt) reach the predictor as their strings.
+    if (this.pipeline.hasCategoricalOutputs) return this.pipeline.transformRecord(row, this.featureRow)
     const values = this.pipeline.transformRow(row, this.features)
     const names = this.pipeline.outputFeatures
     for (let j = 0; j < names.length; j++) this.featureRow[names[j]!] = values[j]!

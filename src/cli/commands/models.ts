@@ -6,6 +6,7 @@ import { collect, examples, positiveInt, withStoreOptions, withStores } from '..
 import type { CommandContext, StoreOptions } from '../options.js'
 import { formatTime } from '../output.js'
 import { modelsImportCommand } from './models-import.js'
+import { modelsExplainCommand } from './models-explain.js'
 import type { CliIo, Output } from '../output.js'
 
 interface PageOptions extends StoreOptions {
@@ -113,6 +114,7 @@ export function modelsCommand(ctx: CommandContext): Command {
 
   models.addCommand(list).addCommand(show).addCommand(versions).addCommand(version).addCommand(aliasCommand(ctx)).addCommand(resolve)
   models.addCommand(modelsImportCommand(ctx))
+  models.addCommand(modelsExplainCommand(ctx))
   return models
 }
 

@@ -18,6 +18,8 @@ interface BoostedTrees {
   readonly baseMargins?: readonly number[]
   /** Whether thresholds are compared with inputs rounded to float32 (XGBoost); default true when absent. */
   readonly float32Inputs?: boolean
+  /** Models with categorical splits (keel's gbdt): the frame with those features as the codes its trees read. */
+  encodeFrame?(frame: Frame): Frame
 }
 
 export interface ExplainOptions {
@@ -56,5 +58,7 @@ export function shapEnsembleFor(predictor: Predictor, options: ExplainOptions = 
 
 /** SHAP values of every row of `frame` for a tree model (see shapEnsembleFor for the output space). */
 export function explainPredictor(predictor: Predictor, frame: Frame, options: ExplainOptions = {}): ShapValues {
-  return new TreeShapExplainer(shapEnsembleFor(predictor, options)).explainFrame(frame, predictor.features)
+  const encode = (predictor as Partial<BoostedTrees>).encodeFrame
+  const input = typeof encode === 'function' ? encode.call(predictor, frame) : frame
+  return new TreeShapExplainer(shapEnsembleFor(predictor, options)).explainFrame(input, predictor.features)
 }

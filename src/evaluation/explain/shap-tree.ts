@@ -9,6 +9,8 @@ import { invalidParameter } from '../../core/errors.js'
  * Leaves have `feature[n] === -1` and carry their margin-space output in `value[n]`.
  * `cover[n]` is the training weight that reached the node (hessian sum for boosted trees, sample count for
  * forests); TreeSHAP takes conditional expectations with it, so children's covers should sum to the parent's.
+ * Categorical splits (keel's gbdt): a node with `catStart[n] ≥ 0` reads the feature as a category code c and
+ * goes left when `catMask[catStart[n] + c]` is 1 (NaN still by `missingGoesLeft`); its threshold is unused.
  */
 export interface ShapTree {
   feature: Int32Array
@@ -18,6 +20,8 @@ export interface ShapTree {
   missingGoesLeft: Uint8Array
   value: Float64Array
   cover: Float64Array
+  catStart?: Int32Array
+  catMask?: Uint8Array
 }
 
 /** Follows the split rule above for one row; returns the leaf's node id. */
@@ -34,7 +38,9 @@ export function shapTreeLeaf(tree: ShapTree, row: ArrayLike<number>): number {
 
 /** Whether value `x` takes node `node`'s left branch (x < threshold, NaN by `missingGoesLeft`). */
 export function goesLeft(tree: ShapTree, node: number, x: number): boolean {
-  return Number.isNaN(x) ? tree.missingGoesLeft[node] === 1 : x < tree.threshold[node]!
+  if (Number.isNaN(x)) return tree.missingGoesLeft[node] === 1
+  const cs = tree.catStart === undefined ? -1 : tree.catStart[node]!
+  return cs >= 0 ? tree.catMask?.[cs + x] === 1 : x < tree.threshold[node]!
 }
 
 /**
@@ -58,6 +64,7 @@ export function validateShapTree(tree: ShapTree, nFeatures: number, label = 'tre
   ] as const) {
     if (a.length !== n) bad(`'${name}' has ${a.length} entries but 'feature' has ${n}`)
   }
+  if (tree.catStart !== undefined && (tree.catStart.length !== n || tree.catMask === undefined)) bad(`'catStart' needs ${n} entries and a 'catMask'`)
   const seen = new Uint8Array(n)
   const depthOf = new Int32Array(n)
   const stack = [0]

@@ -1,6 +1,6 @@
 import { invalidParameter } from '../../core/errors.js'
 import type { Frame } from '../../core/frame.js'
-import { validateShapTree } from './shap-tree.js'
+import { goesLeft, validateShapTree } from './shap-tree.js'
 import type { ShapTree } from './shap-tree.js'
 
 /**
@@ -183,7 +183,7 @@ export class TreeShapExplainer {
     const x = this.row[split]!
     const left = tree.left[node]!
     const right = tree.right[node]!
-    const hotLeft = Number.isNaN(x) ? tree.missingGoesLeft[node] === 1 : x < tree.threshold[node]!
+    const hotLeft = tree.catStart === undefined ? (Number.isNaN(x) ? tree.missingGoesLeft[node] === 1 : x < tree.threshold[node]!) : goesLeft(tree, node, x)
     const hot = hotLeft ? left : right
     const cold = hotLeft ? right : left
     const cover = tree.cover[node]!

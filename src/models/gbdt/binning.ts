@@ -12,6 +12,11 @@ export interface BinnedFeatures {
   numValueBins: Int32Array
   /** Bin b (< numValueBins − 1) holds values ≤ edges[f][b]; the last value bin holds the rest. */
   edges: Float64Array[]
+  /**
+   * 1 for a feature split by category sets: its value bins are category codes (bin c = code c, the last value
+   * bin is "other"), unordered, and a split sends a set of bins left.
+   */
+  categorical: Uint8Array
 }
 
 /** Above this many rows quantile edges come from an evenly strided sample (as histogram GBMs do). */
@@ -61,8 +66,20 @@ export function computeEdges(values: Float64Array, maxBins: number): Float64Arra
   return Float64Array.from(out)
 }
 
-/** Bins columns with given edges (training edges for training and validation data alike). */
-export function binColumns(columns: readonly Float64Array[], edges: readonly Float64Array[], rows: number): BinnedFeatures {
+/**
+ * Edges per feature: quantiles for numeric features; for a categorical one (cats[f] set, codes 0..k with k the
+ * "other" code) the k half-way points, so bin c holds code c even when a code is absent from the data.
+ */
+export function featureEdges(columns: readonly Float64Array[], cats: ReadonlyArray<{ categories: readonly string[] } | null>, maxBins: number): Float64Array[] {
+  return columns.map((c, f) => {
+    const map = cats[f]
+    if (map === null || map === undefined) return computeEdges(c, maxBins)
+    return Float64Array.from({ length: map.categories.length }, (_, j) => j + 0.5)
+  })
+}
+
+/** Bins columns with given edges (training edges for training and validation data alike); cats marks categorical features. */
+export function binColumns(columns: readonly Float64Array[], edges: readonly Float64Array[], rows: number, cats?: ReadonlyArray<object | null>): BinnedFeatures {
   const nFeatures = columns.length
   const bins = new Uint8Array(rows * nFeatures)
   const numValueBins = new Int32Array(nFeatures)
@@ -91,7 +108,8 @@ export function binColumns(columns: readonly Float64Array[], edges: readonly Flo
       bins[i * nFeatures + f] = b
     }
   }
-  return { rows, nFeatures, bins, numValueBins, edges: [...edges] }
+  const categorical = Uint8Array.from(columns, (_, f) => (cats?.[f] !== undefined && cats[f] !== null ? 1 : 0))
+  return { rows, nFeatures, bins, numValueBins, edges: [...edges], categorical }
 }
 
 /** A threshold strictly between lo and hi where floating point allows, else lo. */

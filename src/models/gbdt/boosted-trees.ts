@@ -8,6 +8,9 @@ import type { GrownTree } from './tree-grower.js'
  * x[feature[k]] < threshold[k] (XGBoost's rule, shared with ShapTree), right otherwise, and NaN left when
  * missingLeft[k] is 1; a leaf has feature −1 and its (learning-rate-scaled) margin in value[k]. Tree t adds to
  * output t % nOut; the margin of output c is base[c] plus its trees' leaves.
+ * Categorical features (when `categories` is set) are scored as codes (see CategoryMap in training-input.ts:
+ * code i = categories[f][i], code categories[f].length = "other"/unseen, NaN = missing); a node with
+ * catStart[k] ≥ 0 sends code c left when catMask[catStart[k] + c] is 1 (never for "other"), NaN by missingLeft.
  */
 export interface BoostedTrees {
   nOut: number
@@ -20,10 +23,17 @@ export interface BoostedTrees {
   missingLeft: Uint8Array
   value: Float64Array
   cover: Float64Array
+  /** Per feature: a categorical feature's kept categories (code order), null for numeric; absent when none. */
+  categories?: Array<string[] | null>
+  /** Per node: where its code mask starts in catMask (width categories[f].length + 1), −1 for threshold splits. */
+  catStart?: Int32Array
+  catMask?: Uint8Array
 }
 
 /** Concatenates grown trees, turning bin thresholds into raw values (bins ≤ b ⇔ x < nextUp(edge b)). */
-export function compileTrees(trees: readonly GrownTree[], edges: readonly Float64Array[], nOut: number, base: Float64Array): BoostedTrees {
+export function compileTrees(
+  trees: readonly GrownTree[], edges: readonly Float64Array[], nOut: number, base: Float64Array, cats?: ReadonlyArray<{ categories: string[] } | null>,
+): BoostedTrees {
   let total = 0
   for (const t of trees) total += t.nodeCount
   const out: BoostedTrees = {
@@ -37,6 +47,12 @@ export function compileTrees(trees: readonly GrownTree[], edges: readonly Float6
     missingLeft: new Uint8Array(total),
     value: new Float64Array(total),
     cover: new Float64Array(total),
+  }
+  const categorical = cats !== undefined && cats.some((c) => c !== null)
+  const catMask: number[] = []
+  if (categorical) {
+    out.categories = cats.map((c) => (c === null ? null : [...c.categories]))
+    out.catStart = new Int32Array(total).fill(-1)
   }
   let offset = 0
   trees.forEach((t, ti) => {
@@ -52,6 +68,17 @@ export function compileTrees(trees: readonly GrownTree[], edges: readonly Float6
         out.right[at] = -1
         continue
       }
+      const mask = t.cats[k]
+      if (mask != null && out.catStart !== undefined) {
+        // Value bins are codes 0..k ("other" last); the mask's final entry (the missing bin) is missingLeft.
+        out.catStart[at] = catMask.length
+        for (let c = 0; c < mask.length - 1; c++) catMask.push(mask[c]!)
+        out.threshold[at] = Number.NaN
+        out.left[at] = offset + t.left[k]!
+        out.right[at] = offset + t.right[k]!
+        out.missingLeft[at] = t.missingLeft[k]!
+        continue
+      }
       const e = edges[f]!
       // The last value bin on the left means every present value goes left.
       out.threshold[at] = t.bin[k]! >= e.length ? Number.POSITIVE_INFINITY : nextUp(e[t.bin[k]!]!)
@@ -61,12 +88,17 @@ export function compileTrees(trees: readonly GrownTree[], edges: readonly Float6
     }
     offset += t.nodeCount
   })
+  if (categorical) out.catMask = Uint8Array.from(catMask)
   return out
 }
 
 /** Adds every tree's leaf to margins (rows × nOut, row-major), tree-outer so one tree's nodes stay in cache. */
 export function addMargins(model: BoostedTrees, columns: readonly Float64Array[], rows: number, margins: Float64Array): void {
-  const { roots, feature, threshold, left, right, missingLeft, value, nOut } = model
+  const { roots, feature, threshold, left, right, missingLeft, value, nOut, catStart, catMask } = model
+  if (catStart !== undefined && catMask !== undefined) {
+    addMarginsCategorical(model, catStart, catMask, columns, rows, margins)
+    return
+  }
   for (let t = 0; t < roots.length; t++) {
     const root = roots[t]!
     const c = t % nOut
@@ -83,6 +115,28 @@ export function addMargins(model: BoostedTrees, columns: readonly Float64Array[]
   }
 }
 
+/** addMargins for models with categorical splits (kept apart so numeric-only scoring pays no extra test). */
+function addMarginsCategorical(model: BoostedTrees, catStart: Int32Array, catMask: Uint8Array, columns: readonly Float64Array[], rows: number, margins: Float64Array): void {
+  const { roots, feature, threshold, left, right, missingLeft, value, nOut } = model
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t]!
+    const c = t % nOut
+    for (let i = 0; i < rows; i++) {
+      let k = root
+      let f = feature[k]!
+      while (f >= 0) {
+        const x = columns[f]![i]!
+        const cs = catStart[k]!
+        if (Number.isNaN(x)) k = missingLeft[k] === 1 ? left[k]! : right[k]!
+        else if (cs >= 0) k = catMask[cs + x] === 1 ? left[k]! : right[k]!
+        else k = x < threshold[k]! ? left[k]! : right[k]!
+        f = feature[k]!
+      }
+      margins[i * nOut + c]! += value[k]!
+    }
+  }
+}
+
 /** One tree per entry in ShapTree form (node ids local to the tree) for TreeSHAP. */
 export function toShapTrees(model: BoostedTrees): ShapTree[] {
   const out: ShapTree[] = []
@@ -90,7 +144,7 @@ export function toShapTrees(model: BoostedTrees): ShapTree[] {
     const s = model.roots[t]!
     const e = t + 1 < model.roots.length ? model.roots[t + 1]! : model.feature.length
     const shift = (a: Int32Array): Int32Array => a.slice(s, e).map((v) => (v < 0 ? -1 : v - s))
-    out.push({
+    const tree: ShapTree = {
       feature: model.feature.slice(s, e),
       threshold: model.threshold.slice(s, e),
       left: shift(model.left),
@@ -98,7 +152,13 @@ export function toShapTrees(model: BoostedTrees): ShapTree[] {
       missingGoesLeft: model.missingLeft.slice(s, e),
       value: model.value.slice(s, e),
       cover: model.cover.slice(s, e),
-    })
+    }
+    // Categorical nodes keep their masks (shared, not copied): the input is the feature's code.
+    if (model.catStart !== undefined && model.catMask !== undefined) {
+      tree.catStart = model.catStart.slice(s, e)
+      tree.catMask = model.catMask
+    }
+    out.push(tree)
   }
   return out
 }
@@ -116,6 +176,9 @@ export function treesToJson(m: BoostedTrees): Record<string, unknown> {
     missingLeft: Array.from(m.missingLeft),
     value: Array.from(m.value),
     cover: Array.from(m.cover),
+    ...(m.categories !== undefined && m.catStart !== undefined && m.catMask !== undefined
+      ? { categories: m.categories, catStart: Array.from(m.catStart), catMask: Array.from(m.catMask) }
+      : {}),
   }
 }
 
@@ -157,5 +220,36 @@ export function treesFromJson(raw: unknown, nFeatures: number, nOut: number): Bo
     // Children come after their parent, which also rules out cycles.
     if (f < 0 || f >= nFeatures || m.left[k]! <= k || m.right[k]! <= k || m.left[k]! >= n || m.right[k]! >= n) bad(`node ${k} is malformed`)
   }
+  if (r['categories'] !== undefined) categoricalFromJson(r, m, nFeatures, bad)
   return m
+}
+
+/** Reads and checks the categorical part: one dictionary (or null) per feature, masks inside catMask. */
+function categoricalFromJson(r: Record<string, unknown>, m: BoostedTrees, nFeatures: number, bad: (what: string) => never): void {
+  const cats = r['categories']
+  if (!Array.isArray(cats) || cats.length !== nFeatures) bad(`'categories' must hold one entry per feature (${nFeatures})`)
+  const categories = (cats as unknown[]).map((c, f) => {
+    if (c === null) return null
+    if (!Array.isArray(c) || !c.every((x) => typeof x === 'string')) return bad(`'categories' entry ${f} is not null or a list of strings`)
+    return [...(c as string[])]
+  })
+  const start = r['catStart']
+  const mask = r['catMask']
+  if (!Array.isArray(start) || !start.every((x) => Number.isInteger(x))) return bad("'catStart' is not an array of integers")
+  if (!Array.isArray(mask) || !mask.every((x) => x === 0 || x === 1)) return bad("'catMask' is not an array of 0/1")
+  const catStart = Int32Array.from(start as number[])
+  const catMask = Uint8Array.from(mask as number[])
+  if (catStart.length !== m.feature.length) bad("'catStart' has the wrong length")
+  for (let k = 0; k < catStart.length; k++) {
+    const f = m.feature[k]!
+    const dict = f >= 0 ? categories[f] : null
+    if (catStart[k]! < 0) {
+      if (dict != null) bad(`node ${k} splits categorical feature ${f} by a threshold`)
+      continue
+    }
+    if (dict == null || catStart[k]! + dict.length + 1 > catMask.length) bad(`node ${k}'s category mask is out of range`)
+  }
+  m.categories = categories
+  m.catStart = catStart
+  m.catMask = catMask
 }

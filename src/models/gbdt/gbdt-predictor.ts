@@ -1,22 +1,30 @@
 import { invalidParameter } from '../../core/errors.js'
-import type { Frame, Row } from '../../core/frame.js'
+import { Frame, numericColumn } from '../../core/frame.js'
+import type { Row, RowValue } from '../../core/frame.js'
 import type { ShapTree } from '../../evaluation/explain/shap-tree.js'
 import type { Predictor, SavedModel, Task } from '../predictor.js'
 import { addMargins, toShapTrees, treesFromJson, treesToJson } from './boosted-trees.js'
 import type { BoostedTrees } from './boosted-trees.js'
 import type { Objective } from './params.js'
+import { categoryCodes } from './training-input.js'
 
 export const GBDT = 'gbdt'
 
 /**
  * Scores boosted trees. Missing values (NaN in a frame; null, undefined or NaN in a row) follow each split's
  * learned default direction. Probabilities: sigmoid of the margin (logistic) or softmax (multiclass).
+ * Categorical features take strings (or numbers, matched by their string form); a category not kept in
+ * training (unseen, or beyond the maxBins − 1 most frequent) goes right at every categorical split.
  */
 export class GbdtPredictor implements Predictor {
   readonly kind = GBDT
   readonly classes?: readonly string[]
   private readonly margin: Float64Array
   private readonly nClasses: number
+  /** Per feature: category → code for categorical features (see BoostedTrees), null for numeric ones. */
+  private readonly codeOf: Array<Map<string, number> | null>
+  /** Whether any split is categorical (scorers without category support must fall back to this predictor). */
+  readonly hasCategorical: boolean
 
   constructor(
     readonly task: Task,
@@ -32,6 +40,18 @@ export class GbdtPredictor implements Predictor {
     if (classes !== undefined) this.classes = classes
     this.nClasses = classes?.length ?? 0
     this.margin = new Float64Array(model.nOut)
+    this.hasCategorical = model.categories !== undefined
+    this.codeOf = features.map((_, f) => {
+      const dict = model.categories?.[f]
+      return dict == null ? null : new Map(dict.map((c, i) => [c, i]))
+    })
+  }
+
+  /** The frame with every categorical feature replaced by its codes (NaN missing): what the trees compare. */
+  encodeFrame(frame: Frame): Frame {
+    if (!this.hasCategorical) return frame
+    const columns = this.featureColumns(frame)
+    return new Frame(this.features.map((name, f) => numericColumn(name, columns[f]!)))
   }
 
   /** Margins (log-odds, class scores or regression values): rows × nOut. */
@@ -162,9 +182,11 @@ export class GbdtPredictor implements Predictor {
     const names = this.features
     const { roots, feature, threshold, left, right, missingLeft, value, nOut, base } = this.model
     for (let c = 0; c < nOut; c++) this.margin[c] = base[c]!
+    const { catStart, catMask } = this.model
     for (let f = 0; f < names.length; f++) {
       const v = row[names[f]!]
       if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') continue
+      if (typeof v === 'string' && this.codeOf[f] !== null) continue
       throw invalidParameter(`Feature '${names[f]}' must be a number (or null when missing), got ${JSON.stringify(v)}.`)
     }
     for (let t = 0; t < roots.length; t++) {
@@ -172,12 +194,25 @@ export class GbdtPredictor implements Predictor {
       let f = feature[k]!
       while (f >= 0) {
         const raw = row[names[f]!]
+        if (catStart !== undefined && catMask !== undefined && catStart[k]! >= 0) {
+          const code = this.rowCode(f, raw)
+          k = Number.isNaN(code) ? (missingLeft[k] === 1 ? left[k]! : right[k]!) : catMask[catStart[k]! + code] === 1 ? left[k]! : right[k]!
+          f = feature[k]!
+          continue
+        }
         const x = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? (raw ? 1 : 0) : Number.NaN
         k = x < threshold[k]! ? left[k]! : x >= threshold[k]! ? right[k]! : missingLeft[k] === 1 ? left[k]! : right[k]!
         f = feature[k]!
       }
       this.margin[t % nOut]! += value[k]!
     }
+  }
+
+  /** A row value's category code: NaN when missing, the "other" code when not a kept category. */
+  private rowCode(f: number, raw: RowValue): number {
+    if (raw === null || raw === undefined || raw === '' || (typeof raw === 'number' && Number.isNaN(raw))) return Number.NaN
+    const map = this.codeOf[f]!
+    return map.get(typeof raw === 'string' ? raw : String(typeof raw === 'boolean' ? (raw ? 1 : 0) : raw)) ?? map.size
   }
 
   private featureColumns(frame: Frame): Float64Array[] {
@@ -187,7 +222,10 @@ export class GbdtPredictor implements Predictor {
         `The frame lacks feature(s) ${missing.map((m) => `'${m}'`).join(', ')} that the model was trained on; it needs: ${this.features.join(', ')}.`,
       )
     }
-    return this.features.map((name) => frame.numeric(name))
+    return this.features.map((name, f) => {
+      const dict = this.model.categories?.[f]
+      return dict == null ? frame.numeric(name) : categoryCodes(frame.column(name), { categories: dict })
+    })
   }
 
   private requireClassifier(method: string): void {

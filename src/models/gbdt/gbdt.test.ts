@@ -158,7 +158,7 @@ describe('gbdt', () => {
     await expect(fitGbdt(frame, 'y', 'classification', { objective: 'squared_error' })).rejects.toThrow(/objective/)
     expect(() => gbdt.resolveParams({ leaves: 3 })).toThrow(/Unknown param 'leaves'/)
     const cat = frame.withColumn(categoricalColumn('c', Array.from({ length: 100 }, () => 'u')))
-    await expect(fitGbdt(cat, 'y', 'classification', {})).rejects.toThrow(/'c' is categorical/)
+    await expect(fitGbdt(cat, 'y', 'classification', { categoricalFeatures: [] })).rejects.toThrow(/'c' is categorical/)
     const oneClass = new Frame([numericColumn('x', [1, 2, 3]), numericColumn('y', [1, 1, 1])])
     await expect(fitGbdt(oneClass, 'y', 'classification', {})).rejects.toThrow(/only one class/)
     const model = await fitGbdt(frame, 'y', 'classification', { nRounds: 2 })

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { Frame, numericColumn } from '../../core/frame.js'
 import { createRandom } from '../../core/random.js'
 import { fitGbdt } from './gbdt.js'
-import { accumulateRange, accumulateRows, slotMatrix } from './histogram.js'
+import { accumulatePackedRange, accumulatePackedRows, accumulateRange, accumulateRows, slotMatrix, unpackHistogram } from './histogram.js'
 import { HistogramPool } from './histogram-pool.js'
+import { GradientQuantizer } from './quantize.js'
 
 describe('histogram building', () => {
   const rows = 50_000
@@ -56,6 +57,8 @@ describe('histogram building', () => {
 
   it('splits rows over worker threads and adds their histograms into the caller’s', async () => {
     const pool = await HistogramPool.start(3, slots, nF, gh, rowIdx, length)
+    // Every job on the workers, however small.
+    pool.minRowsPerThread = 0
     try {
       expect(pool.threads).toBe(3)
       const spare = new Float64Array(length)
@@ -68,9 +71,90 @@ describe('histogram building', () => {
       const h = new Float64Array(length)
       pool.build(0, rows, false, h, spare)
       close(h, naive(range(0, rows)))
+      // Many tiny jobs back to back: workers that wake late are closed out or join the next job, never counted
+      // twice or with a stale histogram.
+      const want = naive(leafRows(100, 400))
+      let worst = 0
+      for (let job = 0; job < 300; job++) {
+        const t = new Float64Array(length)
+        pool.build(100, 400, true, t, spare)
+        for (let i = 0; i < length; i++) worst = Math.max(worst, Math.abs(t[i]! - want[i]!))
+      }
+      expect(worst).toBeLessThan(1e-9)
     } finally {
       await pool.close()
     }
+  })
+
+  it('sums packed quantised gradients exactly, in the caller and on worker threads, and unpacks them', async () => {
+    const q = GradientQuantizer.forRows(rows, 5)!
+    expect(q.levels).toBe(2 ** 10) // rows < 2^16: 26 − 16 bits
+    const packed = new Float64Array(new SharedArrayBuffer(8 * rows))
+    const ghq = new Float64Array(2 * rows)
+    // Hessians must be non-negative.
+    const ghPos = gh.map((v, i) => (i % 2 === 1 ? Math.abs(v) : v))
+    q.quantize(ghPos, rows, packed, ghq)
+    // The quantised values are what the definition sums: gh → ghq; the packed sums must give them back exactly.
+    const want = (rowsOf: Iterable<number>): Float64Array => {
+      const h = new Float64Array(length)
+      for (const row of rowsOf) {
+        for (let f = 0; f < nF; f++) {
+          const slot = offset[f]! + bins[row * nF + f]!
+          h[2 * slot]! += Math.round(ghq[2 * row]! / q.gScale)
+          h[2 * slot + 1]! += Math.round(ghq[2 * row + 1]! / q.hScale)
+        }
+      }
+      return h.map((v, i) => v * (i % 2 === 0 ? q.gScale : q.hScale))
+    }
+    const ph = new Float64Array(length / 2)
+    const ps = new Float64Array(length / 2)
+    accumulatePackedRows(slots, nF, packed, rowIdx, 3, m - 2, ph, ps)
+    for (let i = 0; i < ph.length; i++) ph[i]! += ps[i]!
+    const h = new Float64Array(length)
+    unpackHistogram(ph, q.shift, q.gScale, q.hScale, h)
+    expect(Array.from(h)).toEqual(Array.from(want(leafRows(3, m - 2))))
+    ph.fill(0)
+    ps.fill(0)
+    accumulatePackedRange(slots, nF, packed, 1, rows, ph, ps)
+    for (let i = 0; i < ph.length; i++) ph[i]! += ps[i]!
+    unpackHistogram(ph, q.shift, q.gScale, q.hScale, h)
+    expect(Array.from(h)).toEqual(Array.from(want(range(1, rows))))
+
+    const pool = await HistogramPool.start(2, slots, nF, gh, rowIdx, length, { quantizer: q, packed })
+    pool.minRowsPerThread = 0
+    try {
+      for (let round = 0; round < 2; round++) {
+        const got = new Float64Array(length)
+        pool.build(5, m - 1, true, got, new Float64Array(length))
+        expect(Array.from(got)).toEqual(Array.from(want(leafRows(5, m - 1))))
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('quantises without bias: stochastic rounding keeps sums of many rows close to the exact ones', () => {
+    const n = 20_000
+    const q = GradientQuantizer.forRows(n, 1)!
+    const g = new Float64Array(2 * n)
+    const rr = createRandom(4)
+    // Gradients far below one quantisation step (as for well-fitted rows) must not all round to zero.
+    for (let i = 0; i < n; i++) {
+      g[2 * i] = i === 0 ? 1 : 1e-5 * rr.next()
+      g[2 * i + 1] = i === 0 ? 1 : 1e-5 * rr.next()
+    }
+    const packed = new Float64Array(n)
+    const out = new Float64Array(2 * n)
+    q.quantize(g, n, packed, out)
+    let exact = 0
+    let got = 0
+    for (let i = 1; i < n; i++) {
+      exact += g[2 * i]!
+      got += out[2 * i]!
+      expect(out[2 * i + 1]).toBeGreaterThanOrEqual(0)
+    }
+    expect(Math.abs(got - exact) / exact).toBeLessThan(0.25) // about 200 rows round up: ±7 % (round-to-nearest gives 0)
+    expect(GradientQuantizer.forRows(2 ** 25, 1)).toBeNull()
   })
 
   it('fits the same model with threads: 2 as in-process (up to summation order)', async () => {

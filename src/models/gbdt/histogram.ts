@@ -126,3 +126,82 @@ export function slotMatrix(bins: Uint8Array, nF: number, offset: Int32Array, sha
   }
   return out
 }
+
+/*
+ * Quantised histograms (see quantize.ts): each row's gradient and hessian are small integers packed into one
+ * float64, packed[r] = gq · 2^shift + hq, so a histogram add is one load/add/store instead of two and a
+ * histogram is half the size. Sums of integers below 2^53 are exact in float64, in any order. `slots` is the
+ * same matrix as above (2 · position), so the packed position is slots[q] >>> 1.
+ */
+
+/** Adds packed[r] for rows rowIdx[s, e) into packed histograms `hist` and `spare` (two rows at a time, see accumulateRows); neither is cleared. */
+export function accumulatePackedRows(slots: Uint16Array, nF: number, packed: Float64Array, rowIdx: Int32Array, s: number, e: number, hist: Float64Array, spare: Float64Array): void {
+  let p = s
+  for (; p + 1 < e; p += 2) {
+    const r0 = rowIdx[p]!
+    const r1 = rowIdx[p + 1]!
+    const v0 = packed[r0]!
+    const v1 = packed[r1]!
+    const q0 = r0 * nF
+    const q1 = r1 * nF
+    for (let f = 0; f < nF; f++) {
+      hist[slots[q0 + f]! >>> 1]! += v0
+      spare[slots[q1 + f]! >>> 1]! += v1
+    }
+  }
+  if (p < e) {
+    const r = rowIdx[p]!
+    const v = packed[r]!
+    const q = r * nF
+    for (let f = 0; f < nF; f++) hist[slots[q + f]! >>> 1]! += v
+  }
+}
+
+/** accumulatePackedRows over the contiguous rows [s, e). */
+export function accumulatePackedRange(slots: Uint16Array, nF: number, packed: Float64Array, s: number, e: number, hist: Float64Array, spare: Float64Array): void {
+  let r = s
+  for (; r + 1 < e; r += 2) {
+    const v0 = packed[r]!
+    const v1 = packed[r + 1]!
+    const q0 = r * nF
+    const q1 = q0 + nF
+    for (let f = 0; f < nF; f++) {
+      hist[slots[q0 + f]! >>> 1]! += v0
+      spare[slots[q1 + f]! >>> 1]! += v1
+    }
+  }
+  if (r < e) {
+    const v = packed[r]!
+    const q = r * nF
+    for (let f = 0; f < nF; f++) hist[slots[q + f]! >>> 1]! += v
+  }
+}
+
+/** accumulateChunks for packed histograms. */
+export function accumulatePackedChunks(
+  control: Int32Array, next: number, viaIndex: boolean, slots: Uint16Array, nF: number, packed: Float64Array, rowIdx: Int32Array,
+  s: number, e: number, hist: Float64Array, spare: Float64Array,
+): void {
+  for (;;) {
+    const a = s + Atomics.add(control, next, 1) * CHUNK_ROWS
+    if (a >= e) return
+    const b = Math.min(e, a + CHUNK_ROWS)
+    if (viaIndex) accumulatePackedRows(slots, nF, packed, rowIdx, a, b, hist, spare)
+    else accumulatePackedRange(slots, nF, packed, a, b, hist, spare)
+  }
+}
+
+/**
+ * Unpacks a packed histogram (integer sums G · 2^shift + H with 0 ≤ H < 2^shift) into the interleaved
+ * [gradient, hessian] layout the grower reads, scaled back: out[2i] = G · gScale, out[2i + 1] = H · hScale.
+ */
+export function unpackHistogram(packedHist: Float64Array, shift: number, gScale: number, hScale: number, out: Float64Array): void {
+  const unit = 2 ** shift
+  const inv = 1 / unit // a power of two: P · inv is exact
+  for (let i = 0; i < packedHist.length; i++) {
+    const v = packedHist[i]!
+    const g = Math.floor(v * inv)
+    out[2 * i] = g * gScale
+    out[2 * i + 1] = (v - g * unit) * hScale
+  }
+}

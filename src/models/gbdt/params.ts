@@ -45,6 +45,19 @@ export interface GbdtParams {
    * colsampleByTree 1 (the paths that keep row counts or a feature subset stay in-process).
    */
   threads: number | null
+  /**
+   * Features split natively by category sets: 'auto' is every string (categorical) column of the input frame;
+   * a list names them (string columns, or numeric columns of integer codes). Each keeps its maxBins − 1 most
+   * frequent training categories; the rest and categories unseen in training share an "other" bin that always
+   * goes right; missing values follow the split's learned default direction.
+   */
+  categoricalFeatures: 'auto' | string[]
+  /** With at most this many rankable categories at a node, try each one against the rest instead of sorting. */
+  maxCatToOnehot: number
+  /** A category needs this many training rows at a node to be ranked (fewer: it goes right with "other"). */
+  minDataPerCategory: number
+  /** Added to a category's hessian when ranking categories by gradient/hessian, damping small categories. */
+  catSmooth: number
 }
 
 export const GBDT_DEFAULTS: Readonly<GbdtParams> = Object.freeze({
@@ -67,6 +80,10 @@ export const GBDT_DEFAULTS: Readonly<GbdtParams> = Object.freeze({
   weightColumn: null,
   classWeight: null,
   threads: null,
+  categoricalFeatures: 'auto',
+  maxCatToOnehot: 4,
+  minDataPerCategory: 10,
+  catSmooth: 10,
 })
 
 function int(name: string, value: unknown, min: number, max: number): number {
@@ -133,7 +150,22 @@ export function resolveGbdtParams(params: Partial<GbdtParams> | Record<string, u
     weightColumn,
     classWeight: classWeight as GbdtClassWeight,
     threads: threads === null ? null : int('threads', threads, 1, 1024),
+    categoricalFeatures: categoricalList(get('categoricalFeatures')),
+    maxCatToOnehot: int('maxCatToOnehot', get('maxCatToOnehot'), 0, 255),
+    minDataPerCategory: int('minDataPerCategory', get('minDataPerCategory'), 1, Number.MAX_SAFE_INTEGER),
+    catSmooth: num('catSmooth', get('catSmooth'), 0, Number.MAX_VALUE),
   }
+}
+
+function categoricalList(value: unknown): 'auto' | string[] {
+  if (value === 'auto') return 'auto'
+  const hint = "Param 'categoricalFeatures' must be 'auto' or a list of distinct column names"
+  if (!Array.isArray(value)) throw invalidParameter(`${hint}, got ${JSON.stringify(value)}.`)
+  for (const name of value) {
+    if (typeof name !== 'string' || name === '') throw invalidParameter(`${hint}; ${JSON.stringify(name)} is not a column name.`)
+  }
+  if (new Set(value).size !== value.length) throw invalidParameter(`${hint}; it names a column twice.`)
+  return [...(value as string[])]
 }
 
 /** The concrete objective for a task and class count; a regression loss on a classification task (or back) is an error. */

@@ -1,6 +1,5 @@
 import type { BinnedFeatures } from './binning.js'
 import { accumulateRange, accumulateRows, slotMatrix } from './histogram.js'
-import { PARALLEL_MIN_ROWS } from './histogram-pool.js'
 import type { HistogramPool } from './histogram-pool.js'
 
 /** Growth limits and penalties, already validated. */
@@ -13,6 +12,12 @@ export interface GrowOptions {
   lambda: number
   alpha: number
   learningRate: number
+  /** Categorical features (see GbdtParams): one-vs-rest below this many rankable categories. Default 4. */
+  maxCatToOnehot?: number
+  /** Rows a category needs at a node to be ranked. Default 10. */
+  minDataPerCategory?: number
+  /** Hessian smoothing when ranking categories. Default 10. */
+  catSmooth?: number
 }
 
 /**
@@ -29,6 +34,11 @@ export interface GrownTree {
   right: Int32Array
   value: Float64Array
   cover: Float64Array
+  /**
+   * Per node: null for a threshold split, else (a categorical split) a mask over the feature's bins, missing bin
+   * included: bin b goes left when cats[k][b] is 1.
+   */
+  cats: Array<Uint8Array | null>
 }
 
 /** Replaces a leaf's Newton value (e.g. by a median of residuals for absolute error); rows are rowIdx[start, end). */
@@ -70,6 +80,15 @@ export class TreeGrower {
   private readonly spare: Float64Array
   /** The bin matrix column-major (byCol[f * rows + row]): a split reads one feature of ascending rows. */
   private readonly byCol: Uint8Array
+  /** The best categorical split's left mask per node (256 bytes each: bins incl. missing fit a byte). */
+  private readonly bestCatMask: Uint8Array
+  // Scratch for ranking a node's categories.
+  private readonly catOrder = new Int32Array(256)
+  private readonly catKey = new Float64Array(256)
+  private catGain = 0
+  private catML = 0
+  private catGL = 0
+  private catHL = 0
 
   constructor(
     private readonly data: BinnedFeatures,
@@ -101,6 +120,7 @@ export class TreeGrower {
     this.bestMissingLeft = new Uint8Array(m)
     this.bestGL = new Float64Array(m)
     this.bestHL = new Float64Array(m)
+    this.bestCatMask = new Uint8Array(data.categorical.includes(1) ? m * 256 : 0)
     // A histogram lives per open leaf, plus one while a split is in flight.
     for (let i = 0; i <= options.maxLeaves; i++) {
       this.pool.push(new Float64Array(this.totalBins * 2))
@@ -126,6 +146,7 @@ export class TreeGrower {
       right: new Int32Array(m).fill(-1),
       value: new Float64Array(m),
       cover: new Float64Array(m),
+      cats: new Array<Uint8Array | null>(m).fill(null),
     }
     // Every row in play: restart from ascending order (the last tree left rows grouped by its leaves), so every
     // leaf's rows stay ascending and histograms read the bin matrix forwards.
@@ -208,7 +229,19 @@ export class TreeGrower {
     let mid = s
     let nr = 0
     const col = this.byCol.subarray(f * this.data.rows, (f + 1) * this.data.rows)
-    for (let p = s; p < e; p++) {
+    const catMask = this.data.categorical[f] === 1 ? this.bestCatMask.slice(node * 256, node * 256 + missingBin + 1) : null
+    if (catMask !== null) {
+      tree.cats[node] = catMask
+      for (let p = s; p < e; p++) {
+        const row = rowIdx[p]!
+        const goLeft = catMask[col[row]!]!
+        rowIdx[mid] = row
+        scratch[nr] = row
+        mid += goLeft
+        nr += 1 - goLeft
+      }
+    }
+    for (let p = catMask === null ? s : e; p < e; p++) {
       const row = rowIdx[p]!
       const b = col[row]!
       const goLeft = b === missingBin ? missLeft : b <= t ? 1 : 0
@@ -275,9 +308,9 @@ export class TreeGrower {
       // minSamplesLeaf = 1: row counts are never consulted, so skip a third of the histogram stores.
       const range = e - s === this.data.rows
       const pool = this.workers
-      if (pool !== null && e - s >= PARALLEL_MIN_ROWS * pool.threads) {
-        pool.build(s, e, !range, hist, this.spare)
-      } else if (range) accumulateRange(this.slots, nF, gh, 0, e - s, hist, this.spare)
+      // The pool decides between worker threads and the calling thread, and may build from quantised gradients.
+      if (pool !== null) pool.build(s, e, !range, hist, this.spare)
+      else if (range) accumulateRange(this.slots, nF, gh, 0, e - s, hist, this.spare)
       else accumulateRows(this.slots, nF, gh, rowIdx, s, e, hist, this.spare)
       return
     }
@@ -335,6 +368,17 @@ export class TreeGrower {
     let bestHL = 0
     for (let a = 0; a < active.length; a++) {
       const f = active[a]!
+      if (this.data.categorical[f] === 1) {
+        if (this.categoricalSplit(node, f, n, G, H, parentScore, minH, bestGain)) {
+          bestGain = this.catGain
+          bestF = f
+          bestB = -1
+          bestML = this.catML
+          bestGL = this.catGL
+          bestHL = this.catHL
+        }
+        continue
+      }
       const off = this.offset[f]!
       const nb = this.data.numValueBins[f]!
       const ms = off + nb
@@ -389,5 +433,93 @@ export class TreeGrower {
     this.bestMissingLeft[node] = bestML
     this.bestGL[node] = bestGL
     this.bestHL[node] = bestHL
+  }
+  /**
+   * Best category-set split of feature f at a node, if its gain beats `floor` (then catGain/catML/catGL/catHL and
+   * the node's mask are set). LightGBM's method: categories with enough rows are ranked by g / (h + catSmooth)
+   * and every prefix of that order (from either end) is a candidate left set, so k categories cost O(k log k)
+   * instead of 2^k; with few categories each one alone is tried against the rest. The "other" bin (rare and
+   * unseen categories) and unranked categories always go right; missing values are tried on both sides.
+   */
+  private categoricalSplit(node: number, f: number, n: number, G: number, H: number, parentScore: number, minH: number, floor: number): boolean {
+    const o = this.options
+    const hist = this.pool[this.histOf[node]!]!
+    const count = this.countPool[this.histOf[node]!]!
+    const off = this.offset[f]!
+    const nb = this.data.numValueBins[f]!
+    const ms = off + nb
+    const mg = hist[2 * ms]!
+    const mh = hist[2 * ms + 1]!
+    // Without row counts (minSamplesLeaf 1) a bin's rows are estimated from its hessian share.
+    const perH = H > 0 ? n / H : 0
+    const rowsOf = (slot: number): number => (this.needCounts ? count[slot]! : hist[2 * slot + 1]! * perH)
+    const mc = rowsOf(ms)
+    const minData = o.minDataPerCategory ?? 10
+    const smooth = o.catSmooth ?? 10
+    const order = this.catOrder
+    const key = this.catKey
+    let m = 0
+    // The last value bin is "other": never ranked.
+    for (let b = 0; b < nb - 1; b++) {
+      const slot = off + b
+      if (hist[2 * slot + 1]! > 0 && rowsOf(slot) >= minData) {
+        order[m++] = b
+        key[b] = hist[2 * slot]! / (hist[2 * slot + 1]! + smooth)
+      }
+    }
+    if (m === 0) return false
+    const oneHot = m <= (o.maxCatToOnehot ?? 4)
+    if (!oneHot) order.subarray(0, m).sort((x, y) => key[x]! - key[y]!)
+    const minLeaf = o.minSamplesLeaf
+    let best = floor
+    let bestDir = 0
+    let bestLen = 0
+    let found = false
+    // dir 0: prefixes from the low end (or single categories when one-hot); dir 1: prefixes from the high end.
+    for (let dir = 0; dir < (oneHot ? 1 : 2); dir++) {
+      let gl = 0
+      let hl = 0
+      let cl = 0
+      const last = oneHot ? m : m - 1
+      for (let j = 0; j < last; j++) {
+        const b = order[dir === 0 ? j : m - 1 - j]!
+        const slot = off + b
+        if (oneHot) {
+          gl = hist[2 * slot]!
+          hl = hist[2 * slot + 1]!
+          cl = rowsOf(slot)
+        } else {
+          gl += hist[2 * slot]!
+          hl += hist[2 * slot + 1]!
+          cl += rowsOf(slot)
+        }
+        for (let withMissing = 0; withMissing < (mc > 0 ? 2 : 1); withMissing++) {
+          const g2 = withMissing === 1 ? gl + mg : gl
+          const h2 = withMissing === 1 ? hl + mh : hl
+          const c2 = withMissing === 1 ? cl + mc : cl
+          if (this.needCounts && (c2 < minLeaf || n - c2 < minLeaf)) continue
+          if (h2 < minH || H - h2 < minH) continue
+          const gain = 0.5 * (this.score(g2, h2) + this.score(G - g2, H - h2) - parentScore)
+          if (gain > best) {
+            best = gain
+            bestDir = dir
+            bestLen = j
+            found = true
+            this.catML = withMissing
+            this.catGL = g2
+            this.catHL = h2
+          }
+        }
+      }
+    }
+    if (!found) return false
+    this.catGain = best
+    const mask = this.bestCatMask
+    const base = node * 256
+    mask.fill(0, base, base + nb + 1)
+    if (oneHot) mask[base + order[bestLen]!] = 1
+    else for (let j = 0; j <= bestLen; j++) mask[base + order[bestDir === 0 ? j : m - 1 - j]!] = 1
+    mask[base + nb] = this.catML
+    return true
   }
 }
