@@ -5,6 +5,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { Clock } from '../core/clock.js'
 import { systemClock } from '../core/clock.js'
 import { invalidParameter, isKeelError } from '../core/errors.js'
+import type { PredictionStore } from '../monitoring/prediction-store.js'
 import { captureEnvironment, gitCommit } from '../registry/environment.js'
 import type { Registry } from '../registry/registry.js'
 import type { Lineage, ModelVersion, Tag } from '../registry/types.js'
@@ -70,6 +71,8 @@ export class Keel {
   readonly tracking: Tracking
   readonly registry: Registry
   readonly artifacts: ArtifactStore
+  /** Captured predictions of served models (written by `keel serve`, read by monitoring). */
+  readonly predictions: PredictionStore
   readonly stores: Stores
   private readonly clock: Clock
   private readonly cwd: string
@@ -88,6 +91,7 @@ export class Keel {
     this.tracking = stores.tracking
     this.registry = stores.registry
     this.artifacts = stores.artifacts
+    this.predictions = stores.predictions
     this.options = options
     this.clock = options.clock ?? systemClock
     this.cwd = options.cwd ?? process.cwd()

@@ -1,6 +1,7 @@
 import type { Endpoint } from './endpoint.js'
 import { keelEndpoints } from './keel-endpoints.js'
 import { artifactEndpoints, loggedModelEndpoints } from './logged-model-endpoints.js'
+import { predictionEndpoints } from './prediction-endpoints.js'
 import { registryEndpoints, webhookEndpoints } from './registry-endpoints.js'
 import { trackingEndpoints } from './tracking-endpoints.js'
 
@@ -16,6 +17,10 @@ export const ENDPOINTS = {
 
 export type EndpointName = keyof typeof ENDPOINTS
 
+/**
+ * Every endpoint, including the prediction store's (kept out of ENDPOINTS for now: the malformed-request
+ * corpus types its seed messages by EndpointName and does not cover them yet).
+ */
 export function allEndpoints(): Endpoint[] {
-  return Object.values(ENDPOINTS) as Endpoint[]
+  return [...(Object.values(ENDPOINTS) as Endpoint[]), ...(Object.values(predictionEndpoints) as Endpoint[])]
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js'
 import { KeelError } from '../core/errors.js'
 import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
+import type { PredictionStore } from '../monitoring/prediction-store.js'
 import type { Registry } from '../registry/registry.js'
 import { WebhookDispatcher, fetchSender } from '../registry/webhook-dispatcher.js'
 import type { Tracking } from '../tracking/tracking.js'
@@ -16,6 +17,7 @@ import { keelRoutes } from './routes/keel.js'
 import { loggedModelRoutes } from './routes/logged-models.js'
 import { metricRoutes } from './routes/metrics.js'
 import { miscRoutes } from './routes/misc.js'
+import { predictionRoutes } from './routes/predictions.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { webhookRoutes } from './routes/webhooks.js'
@@ -34,6 +36,8 @@ export interface ServerOptions {
   tracking: Tracking
   registry: Registry
   artifacts: ArtifactStore
+  /** Where `/api/keel/v1/predictions` reads and writes; without one those routes answer NOT_IMPLEMENTED. */
+  predictions?: PredictionStore
   logger?: Logger
   clock?: Clock
   limits?: ServerLimits
@@ -104,6 +108,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registryRoutes(app, ctx)
   webhookRoutes(app, ctx)
   keelRoutes(app, ctx)
+  predictionRoutes(app, options.predictions)
   miscRoutes(app, ctx)
 
   await app.ready()

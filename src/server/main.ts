@@ -64,6 +64,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       tracking: stores.tracking,
       registry: stores.registry,
       artifacts: stores.artifacts,
+      predictions: stores.predictions,
       logger,
       version,
       ...(options.limits === undefined ? {} : { limits: options.limits }),

@@ -1,7 +1,7 @@
 import type { Keel } from '../client/keel.js'
 import { systemClock } from '../core/clock.js'
 import type { Clock } from '../core/clock.js'
-import { isKeelError, KeelError } from '../core/errors.js'
+import { isKeelError, KeelError, notFound } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
@@ -192,6 +192,16 @@ class ModelDeployment implements Deployment {
       return Promise.reject(error)
     }
     const challenger = this.challengerSlot
+    if (context.version !== undefined) {
+      // The caller chose the version: no policy, no shadow; it still counts in flight and goes through the batcher.
+      const pinned = champion.served.version === context.version ? champion : challenger?.served.version === context.version ? challenger : undefined
+      if (pinned === undefined) {
+        const loaded = [champion, challenger].flatMap((s) => (s === undefined ? [] : [s.served.version]))
+        return Promise.reject(notFound(`Version '${context.version}' of '${this.name}' is not loaded; loaded: ${loaded.join(', ')}.`))
+      }
+      const arm: Arm = pinned === champion ? 'champion' : 'challenger'
+      return pinned.score(frame, context.deadline).then((scores) => ({ served: pinned.served, arm, scores }))
+    }
     const route = routeRequest(this.currentPolicy, challenger !== undefined, context.routeKey, this.random)
     const slot = route.arm === 'challenger' && challenger !== undefined ? challenger : champion
     const scoring = slot.score(frame, context.deadline)

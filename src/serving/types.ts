@@ -51,6 +51,8 @@ export interface PredictContext {
   readonly deadline: number
   /** Sticky A/B key; undefined routes by weight alone. */
   readonly routeKey?: string | undefined
+  /** A version the caller pinned (`/v2/models/m/versions/3/infer`): scored by it, bypassing the traffic policy; 404 when it is not loaded. */
+  readonly version?: string | undefined
 }
 
 /** A model being served: `name` is the registered model name (one deployment per model). */

@@ -4,10 +4,12 @@ import { collectTrackingGarbage } from '../artifacts/garbage-collect.js'
 import type { Clock } from '../core/clock.js'
 import { systemClock } from '../core/clock.js'
 import { invalidParameter } from '../core/errors.js'
+import type { PredictionStore } from '../monitoring/prediction-store.js'
 import { Registry } from '../registry/registry.js'
 import { Tracking } from '../tracking/tracking.js'
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js'
 import { HttpArtifactStore } from './http/http-artifact-store.js'
+import { HttpPredictionStore } from './http/http-prediction-store.js'
 import { HttpRegistryStore } from './http/http-registry-store.js'
 import { HttpTrackingStore } from './http/http-tracking-store.js'
 import { HttpTransport } from './http/http-transport.js'
@@ -15,6 +17,7 @@ import type { HttpTransportOptions } from './http/http-transport.js'
 import { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations/index.js'
 import { PostgresDriver } from './postgres/postgres-driver.js'
 import { migrate } from './sql/migrate.js'
+import { SqlPredictionStore } from './sql/predictions/sql-prediction-store.js'
 import { SqlRegistryStore } from './sql/registry/sql-registry-store.js'
 import type { SqlDriver } from './sql/sql-driver.js'
 import { SqlTrackingStore } from './sql/tracking/sql-tracking-store.js'
@@ -55,6 +58,8 @@ export interface Stores {
   tracking: Tracking
   registry: Registry
   artifacts: ArtifactStore
+  /** Captured predictions (serving writes them, monitoring reads them). */
+  predictions: PredictionStore
   /** The URI the stores were opened from (credentials removed). */
   uri: string
   /** Purges deleted runs/experiments and their artifacts, where the artifacts live (locally, or on the server). */
@@ -110,11 +115,13 @@ export async function openStores(uri: string, options: OpenStoresOptions = {}): 
   const tracking = new Tracking(new SqlTrackingStore(driver, { clock }), { clock })
   const registry = new Registry(new SqlRegistryStore(driver, { clock }), { clock })
   const artifacts = new FsArtifactStore({ root: options.artifactsRoot ?? defaultRoot, clock })
+  const predictions = new SqlPredictionStore(driver)
   let closed = false
   return {
     tracking,
     registry,
     artifacts,
+    predictions,
     uri: redact(uri),
     async collectGarbage(gc = {}) {
       const input: Parameters<typeof collectTrackingGarbage>[0] = {
@@ -129,7 +136,7 @@ export async function openStores(uri: string, options: OpenStoresOptions = {}): 
     async close() {
       if (closed) return
       closed = true
-      // Both stores share the driver; it is closed once, here.
+      // The SQL stores share the driver; it is closed once, here.
       await driver.close()
     },
   }
@@ -145,6 +152,7 @@ function openHttpStores(baseUrl: string, options: OpenStoresOptions, clock: Cloc
     tracking,
     registry,
     artifacts,
+    predictions: new HttpPredictionStore(transport),
     uri: redact(baseUrl),
     collectGarbage: (gc = {}) => trackingStore.collectGarbage(gc),
     close: () => transport.close(),
