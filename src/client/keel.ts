@@ -5,6 +5,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { Clock } from '../core/clock.js'
 import { systemClock } from '../core/clock.js'
 import { invalidParameter, isKeelError } from '../core/errors.js'
+import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
 import { captureEnvironment, gitCommit } from '../registry/environment.js'
 import type { Registry } from '../registry/registry.js'
@@ -73,6 +74,8 @@ export class Keel {
   readonly artifacts: ArtifactStore
   /** Captured predictions of served models (written by `keel serve`, read by monitoring). */
   readonly predictions: PredictionStore
+  /** Delayed labels (feedback) and fired alerts of monitored models. */
+  readonly monitoring: MonitoringStore
   readonly stores: Stores
   private readonly clock: Clock
   private readonly cwd: string
@@ -92,6 +95,7 @@ export class Keel {
     this.registry = stores.registry
     this.artifacts = stores.artifacts
     this.predictions = stores.predictions
+    this.monitoring = stores.monitoring
     this.options = options
     this.clock = options.clock ?? systemClock
     this.cwd = options.cwd ?? process.cwd()

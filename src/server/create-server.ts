@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js'
 import { KeelError } from '../core/errors.js'
 import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
+import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
 import type { Registry } from '../registry/registry.js'
 import { WebhookDispatcher, fetchSender } from '../registry/webhook-dispatcher.js'
@@ -17,6 +18,7 @@ import { keelRoutes } from './routes/keel.js'
 import { loggedModelRoutes } from './routes/logged-models.js'
 import { metricRoutes } from './routes/metrics.js'
 import { miscRoutes } from './routes/misc.js'
+import { monitoringRoutes } from './routes/monitoring.js'
 import { predictionRoutes } from './routes/predictions.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
@@ -38,6 +40,8 @@ export interface ServerOptions {
   artifacts: ArtifactStore
   /** Where `/api/keel/v1/predictions` reads and writes; without one those routes answer NOT_IMPLEMENTED. */
   predictions?: PredictionStore
+  /** Where `/api/keel/v1/feedback` and `/alerts` read and write; without one those routes answer NOT_IMPLEMENTED. */
+  monitoring?: MonitoringStore
   logger?: Logger
   clock?: Clock
   limits?: ServerLimits
@@ -109,6 +113,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   webhookRoutes(app, ctx)
   keelRoutes(app, ctx)
   predictionRoutes(app, options.predictions)
+  monitoringRoutes(app, options.monitoring, clock)
   miscRoutes(app, ctx)
 
   await app.ready()

@@ -65,6 +65,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       registry: stores.registry,
       artifacts: stores.artifacts,
       predictions: stores.predictions,
+      monitoring: stores.monitoring,
       logger,
       version,
       ...(options.limits === undefined ? {} : { limits: options.limits }),

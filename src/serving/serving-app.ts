@@ -6,6 +6,9 @@ import type { Clock } from '../core/clock.js'
 import { KeelError, invalidParameter, isKeelError, notFound } from '../core/errors.js'
 import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
+import type { MonitoringStore } from '../monitoring/monitoring-store.js'
+import { monitoringEndpoints } from '../protocol/monitoring-endpoints.js'
+import { parseRequest } from '../protocol/parse-request.js'
 import type { Frame } from '../core/frame.js'
 import { cellValue } from '../core/frame.js'
 import type { Scores } from '../scoring/scoring-model.js'
@@ -46,6 +49,8 @@ export interface ServingAppMetrics {
 export interface ServingAppCapture {
   sampled(): boolean
   offer(prediction: CapturedPrediction): void
+  /** Writes what is buffered; `POST /feedback` calls it so a label can follow its prediction at once. */
+  flush?(): Promise<void>
 }
 
 export interface ServingAppOptions {
@@ -59,6 +64,8 @@ export interface ServingAppOptions {
   version?: string
   /** Timestamps of captured predictions and request deadlines. */
   clock?: Clock
+  /** Where `POST /feedback` stores true outcomes (the store the captured predictions land beside); without one it is 404. */
+  monitoring?: MonitoringStore
 }
 
 export interface ServingApp {
@@ -133,7 +140,7 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // Errors before a handler ran (body parser, limits) still count as requests of their protocol.
-    if (metrics !== undefined && request.method === 'POST') {
+    if (metrics !== undefined && request.method === 'POST' && !request.url.startsWith('/feedback')) {
       const protocol: Protocol = request.url.startsWith('/v2') ? 'v2' : 'invocations'
       metrics.observeRequest({ model: '', version: '', protocol, status: toKeelError(error).status }, reply.elapsedTime / 1000)
     }
@@ -271,6 +278,17 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
   }
   app.post('/invocations', invocations)
   app.post('/invocations/:name', invocations)
+
+  // Delayed labels for the predictions this server answered, same body and rules as keel's POST /api/keel/v1/feedback.
+  app.post('/feedback', async (request, reply) => {
+    const store = options.monitoring
+    if (store === undefined) return sendError(request, reply, notFound('This server was started without a monitoring store; post feedback to the keel server instead.'))
+    const input = parseRequest(monitoringEndpoints.postFeedback.request, request.body)
+    await capture?.flush?.()
+    const receivedAt = clock.now()
+    const result = await store.appendFeedback(input.feedback.map((f) => ({ predictionId: f.prediction_id, outcome: f.outcome, receivedAt })))
+    return reply.send(result)
+  })
 
   const ok = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
     allReady() ? reply.type('text/plain').send('ok\n') : sendError(request, reply, unavailable(notReadyMessage(options.deployments, isDraining)))

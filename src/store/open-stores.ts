@@ -4,11 +4,13 @@ import { collectTrackingGarbage } from '../artifacts/garbage-collect.js'
 import type { Clock } from '../core/clock.js'
 import { systemClock } from '../core/clock.js'
 import { invalidParameter } from '../core/errors.js'
+import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
 import { Registry } from '../registry/registry.js'
 import { Tracking } from '../tracking/tracking.js'
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js'
 import { HttpArtifactStore } from './http/http-artifact-store.js'
+import { HttpMonitoringStore } from './http/http-monitoring-store.js'
 import { HttpPredictionStore } from './http/http-prediction-store.js'
 import { HttpRegistryStore } from './http/http-registry-store.js'
 import { HttpTrackingStore } from './http/http-tracking-store.js'
@@ -17,6 +19,7 @@ import type { HttpTransportOptions } from './http/http-transport.js'
 import { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations/index.js'
 import { PostgresDriver } from './postgres/postgres-driver.js'
 import { migrate } from './sql/migrate.js'
+import { SqlMonitoringStore } from './sql/monitoring/sql-monitoring-store.js'
 import { SqlPredictionStore } from './sql/predictions/sql-prediction-store.js'
 import { SqlRegistryStore } from './sql/registry/sql-registry-store.js'
 import type { SqlDriver } from './sql/sql-driver.js'
@@ -60,6 +63,8 @@ export interface Stores {
   artifacts: ArtifactStore
   /** Captured predictions (serving writes them, monitoring reads them). */
   predictions: PredictionStore
+  /** Delayed labels (feedback) and fired alerts. */
+  monitoring: MonitoringStore
   /** The URI the stores were opened from (credentials removed). */
   uri: string
   /** Purges deleted runs/experiments and their artifacts, where the artifacts live (locally, or on the server). */
@@ -116,12 +121,14 @@ export async function openStores(uri: string, options: OpenStoresOptions = {}): 
   const registry = new Registry(new SqlRegistryStore(driver, { clock }), { clock })
   const artifacts = new FsArtifactStore({ root: options.artifactsRoot ?? defaultRoot, clock })
   const predictions = new SqlPredictionStore(driver)
+  const monitoring = new SqlMonitoringStore(driver)
   let closed = false
   return {
     tracking,
     registry,
     artifacts,
     predictions,
+    monitoring,
     uri: redact(uri),
     async collectGarbage(gc = {}) {
       const input: Parameters<typeof collectTrackingGarbage>[0] = {
@@ -153,6 +160,7 @@ function openHttpStores(baseUrl: string, options: OpenStoresOptions, clock: Cloc
     registry,
     artifacts,
     predictions: new HttpPredictionStore(transport),
+    monitoring: new HttpMonitoringStore(transport),
     uri: redact(baseUrl),
     collectGarbage: (gc = {}) => trackingStore.collectGarbage(gc),
     close: () => transport.close(),

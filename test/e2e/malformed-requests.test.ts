@@ -4,16 +4,20 @@ import { endpointPaths } from '../../src/protocol/endpoint.js'
 import type { Endpoint, HttpMethod } from '../../src/protocol/endpoint.js'
 import { ENDPOINTS } from '../../src/protocol/endpoints.js'
 import type { EndpointName } from '../../src/protocol/endpoints.js'
+import { MAX_FEEDBACK_PER_REQUEST } from '../../src/protocol/monitoring-endpoints.js'
+import { MAX_PREDICTIONS_PER_REQUEST } from '../../src/protocol/prediction-endpoints.js'
 import { call, startTestServer } from '../support/server-fixture.js'
 import type { TestServer } from '../support/server-fixture.js'
 
 /**
  * A corpus of malformed requests against every route. Each must be answered 4xx in the error shape (never
  * 5xx), and none may change stored state: a snapshot of everything (searches, histories, alias moves,
- * webhooks, deliveries, artifact listing) is identical before and after the whole corpus.
+ * webhooks, deliveries, stored predictions, feedback and alerts, artifact listing) is identical before and after the whole corpus.
  */
 
 const API = '/api/2.0/mlflow'
+const KEEL = '/api/keel/v1'
+const PREDICTIONS = `${KEEL}/predictions`
 const PROXY = '/api/2.0/mlflow-artifacts/artifacts'
 const UNKNOWN_RUN = 'f'.repeat(32)
 const UNKNOWN_MODEL_ID = `m-${'0'.repeat(32)}`
@@ -41,6 +45,38 @@ async function ok(method: HttpMethod, url: string, body?: unknown): Promise<any>
   const res = await call(server.app, method, url, body)
   if (res.status !== 200) throw new Error(`seeding ${method} ${url} failed: ${res.status} ${JSON.stringify(res.body)}`)
   return res.json
+}
+
+/** A valid captured prediction on the wire. */
+function wirePrediction(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `pred-${i}`,
+    deployment: 'fraud',
+    model: 'seeded-model',
+    version: '1',
+    arm: i % 3 === 0 ? 'challenger' : 'champion',
+    timestamp: 1_700_000_000_000 + i,
+    inputs: { amount: i, country: 'DE', missing: null },
+    outputs: { prediction: i % 2, probability_0: 0.75, probability_1: 0.25 },
+    ...extra,
+  }
+}
+
+/** A valid fired alert on the wire. */
+function wireAlert(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    rule: 'psi-high',
+    model: 'seeded-model',
+    version: '1',
+    metric: 'psi',
+    value: 0.4,
+    threshold: 0.2,
+    severity: 'warning',
+    window: { index: 0, from: 1_700_000_000_000, to: 1_700_000_060_000, rows: 5 },
+    fired_at: 1_700_000_061_000,
+    ...extra,
+  }
 }
 
 async function seedStores(): Promise<Seed> {
@@ -71,6 +107,9 @@ async function seedStores(): Promise<Seed> {
   const root = `${experimentId}/${runId}/artifacts`
   await server.artifacts.put(`${root}/model/MLmodel`, Buffer.from('flavors: {}\n'))
   await server.artifacts.put(`${root}/report.txt`, Buffer.from('fine'))
+  await ok('POST', `${PREDICTIONS}/batch`, { predictions: Array.from({ length: 5 }, (_, i) => wirePrediction(i)) })
+  await ok('POST', `${KEEL}/feedback`, { feedback: [{ prediction_id: 'pred-0', outcome: 1 }, { prediction_id: 'pred-1', outcome: 0 }] })
+  await ok('POST', `${KEEL}/alerts`, { alert: wireAlert('alert-1') })
   return { experimentId, runId, loggedModelId: logged.model.info.model_id, webhookId: webhook.webhook.webhook_id, root }
 }
 
@@ -105,7 +144,28 @@ async function snapshot(): Promise<unknown> {
   const webhooks = await registry.listWebhooks()
   const deliveries = []
   for (const webhook of webhooks) deliveries.push(await registry.listDeliveries(webhook.webhookId, 1000))
-  return { experiments, runs, histories, loggedModels, models, versions, aliasMoves, webhooks, deliveries, artifacts: await listTree('') }
+  const store = server.predictions
+  if (store === undefined) throw new Error('the test server has no prediction store')
+  const predictions = { count: await store.countPredictions({}), page: await store.listPredictions({ maxResults: 50_000 }) }
+  const monitoring = server.monitoring
+  if (monitoring === undefined) throw new Error('the test server has no monitoring store')
+  const feedback = await monitoring.listFeedback({ maxResults: 50_000 })
+  const alerts = await monitoring.listAlerts({ maxResults: 50_000 })
+  return {
+    experiments,
+    runs,
+    histories,
+    loggedModels,
+    models,
+    versions,
+    aliasMoves,
+    webhooks,
+    deliveries,
+    predictions,
+    feedback,
+    alerts,
+    artifacts: await listTree(''),
+  }
 }
 
 /** A valid request message per endpoint (path parameters included); every case breaks it in one way. */
@@ -184,6 +244,14 @@ function validMessages(s: Seed): Record<EndpointName, Record<string, unknown>> {
     collectGarbage: { older_than_ms: 1000 },
     webhookDeliveries: { webhook_id: s.webhookId, max_results: 10 },
     serverInfo: {},
+    appendPredictions: { predictions: [wirePrediction(100)] },
+    listPredictions: { deployment: 'fraud', arm: 'champion', from: 1_700_000_000_000, to: 1_800_000_000_000, max_results: 10 },
+    countPredictions: { deployment: 'fraud', model: 'seeded-model', version: '1', arm: 'champion', from: 1, to: 2_000_000_000_000 },
+    postFeedback: { feedback: [{ prediction_id: 'pred-2', outcome: 1 }] },
+    listFeedback: { prediction_ids: ['pred-0', 'pred-1'], max_results: 10 },
+    appendAlert: { alert: wireAlert('alert-2') },
+    lastAlert: { rule: 'psi-high', model: 'seeded-model' },
+    listAlerts: { model: 'seeded-model', rule: 'psi-high', from: 1, to: 2_000_000_000_000, max_results: 10 },
   }
 }
 
@@ -344,6 +412,9 @@ const PAGED: EndpointName[] = [
   'searchLoggedModels',
   'getMetricHistory',
   'listWebhooks',
+  'listPredictions',
+  'listFeedback',
+  'listAlerts',
 ]
 const SIZED: EndpointName[] = [...PAGED, 'getMetricHistoryBulkInterval', 'webhookDeliveries', 'sampledMetrics']
 const FILTERS: Partial<Record<EndpointName, string[]>> = {
@@ -454,8 +525,60 @@ function specificCases(s: Seed, valid: Record<EndpointName, Record<string, unkno
     ['sampledMetrics', { run_ids: [s.runId], metric_key: 'loss', start_step: 9, end_step: 1 }, 'start after end'],
     ['collectGarbage', { older_than_ms: -5 }, 'negative age'],
     ['aliasHistory', { name: 'seeded-model', alias: 'bad alias!' }, 'bad alias'],
+    ['listPredictions', { arm: 'sideways' }, 'unknown arm'],
+    ['listPredictions', { from: 10, to: 5 }, 'from after to'],
+    ['listPredictions', { from: 'yesterday' }, 'from as word'],
+    ['listPredictions', { to: 1.5 }, 'fractional to'],
+    ['listPredictions', { from: 2 ** 60 }, 'from beyond 2^53'],
+    ['countPredictions', { from: 10, to: 5 }, 'from after to'],
+    ['countPredictions', { arm: 'CHAMPION' }, 'arm in capitals'],
+    ['countPredictions', { to: 'soon' }, 'to as word'],
+    ['postFeedback', { feedback: [] }, 'no outcomes'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: 1 }, { prediction_id: 'no-such-prediction', outcome: 1 }] }, 'unknown prediction last'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: 1 }, { prediction_id: 'pred-0', outcome: 0 }] }, 'relabelled prediction'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: 1 }, { prediction_id: 'pred-2', outcome: 0 }] }, 'two outcomes for one id'],
+    ['postFeedback', { feedback: [{ prediction_id: '', outcome: 1 }] }, 'empty prediction id'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: 'seven' }] }, 'outcome not a class'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: '' }] }, 'empty outcome'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: null }] }, 'null outcome'],
+    ['postFeedback', { feedback: [{ prediction_id: 'pred-2', outcome: [1] }] }, 'list outcome'],
+    ['postFeedback', { feedback: Array.from({ length: MAX_FEEDBACK_PER_REQUEST + 1 }, (_, i) => ({ prediction_id: `pred-${i % 5}`, outcome: 1 })) }, 'too many outcomes'],
+    ['appendAlert', { alert: wireAlert('alert-3', { severity: 'urgent' }) }, 'unknown severity'],
+    ['appendAlert', { alert: wireAlert('', {}) }, 'empty id'],
+    ['appendAlert', { alert: wireAlert('alert-3', { window: { index: 0, from: 'soon', to: 1, rows: 1 } }) }, 'window from as word'],
+    ['appendAlert', { alert: wireAlert('alert-3', { window: undefined }) }, 'no window'],
+    ['appendAlert', { alert: wireAlert('alert-3', { fired_at: 1.5 }) }, 'fractional fired_at'],
+    ['lastAlert', { rule: '', model: 'seeded-model' }, 'empty rule'],
+    ['listAlerts', { from: 10, to: 5 }, 'from after to'],
+    ['listAlerts', { from: 'yesterday' }, 'from as word'],
   ]
   for (const [name, message, label] of more) cases.push(request(ep(name), ep(name).method, message, `${name}: ${label}`))
+
+  // prediction batches: a bad record anywhere rejects the whole batch (the snapshot proves nothing was stored)
+  const fresh = (i: number, extra: Record<string, unknown> = {}) => wirePrediction(1000 + i, extra)
+  const predictionBatches: Array<[string, unknown]> = [
+    [`${MAX_PREDICTIONS_PER_REQUEST + 1} predictions`, Array.from({ length: MAX_PREDICTIONS_PER_REQUEST + 1 }, (_, i) => fresh(i))],
+    ['a list of lists', [[fresh(1)]]],
+    ['a null record', [fresh(1), null]],
+    ['unknown arm last', [fresh(1), fresh(2), fresh(3, { arm: 'sideways' })]],
+    ['empty id', [fresh(1), fresh(2, { id: '' })]],
+    ['no id', [fresh(1), { ...fresh(2), id: undefined }]],
+    ['empty deployment', [fresh(1, { deployment: '' })]],
+    ['no model', [{ ...fresh(1), model: undefined }]],
+    ['version as number', [fresh(1, { version: 2 })]],
+    ['timestamp as word', [fresh(1, { timestamp: 'now' })]],
+    ['negative timestamp', [fresh(1), fresh(2, { timestamp: -1 })]],
+    ['fractional timestamp', [fresh(1, { timestamp: 1.5 })]],
+    ['timestamp beyond 2^53', [fresh(1, { timestamp: 2 ** 60 })]],
+    ['nested input', [fresh(1, { inputs: { a: [1] } })]],
+    ['input object', [fresh(1, { inputs: { a: { b: 1 } } })]],
+    ['inputs a list', [fresh(1, { inputs: [1, 2] })]],
+    ['outputs a string', [fresh(1, { outputs: 'yes' })]],
+    ['boolean output', [fresh(1, { outputs: { prediction: true } })]],
+  ]
+  for (const [label, predictions] of predictionBatches) {
+    cases.push(request(ep('appendPredictions'), 'POST', { predictions }, `appendPredictions: ${label}`))
+  }
 
   // artifact paths that try to leave the store
   const traversal = ['a/../../etc/passwd', 'a/%2e%2e/%2e%2e/x', 'a/b%5Cc', 'a//b', 'a/%00', '%2Fetc%2Fpasswd', '..']
@@ -525,6 +648,21 @@ describe('malformed requests', () => {
     }
     expect(failures).toEqual([])
     expect(await snapshot()).toEqual(before)
+  })
+
+  it(`refuses ${MAX_PREDICTIONS_PER_REQUEST + 1} predictions in one batch with a 400 naming the field, storing none`, async () => {
+    const before = await server.predictions?.countPredictions({})
+    const predictions = Array.from({ length: MAX_PREDICTIONS_PER_REQUEST + 1 }, (_, i) => wirePrediction(50_000 + i))
+    const res = await call(server.app, 'POST', `${PREDICTIONS}/batch`, { predictions })
+    expect(res.status).toBe(400)
+    expect(res.json.error_code).toBe('INVALID_PARAMETER_VALUE')
+    expect(res.json.message).toContain("parameter 'predictions'")
+    expect(res.json.message).toContain(`at most ${MAX_PREDICTIONS_PER_REQUEST} predictions per request`)
+    expect(await server.predictions?.countPredictions({})).toBe(before)
+    // the limit itself is accepted
+    const atLimit = await call(server.app, 'POST', `${PREDICTIONS}/batch`, { predictions: predictions.slice(0, MAX_PREDICTIONS_PER_REQUEST) })
+    expect(atLimit.status).toBe(200)
+    expect(await server.predictions?.countPredictions({})).toBe((before ?? 0) + MAX_PREDICTIONS_PER_REQUEST)
   })
 
   it('also refuses the same malformed calls under /ajax-api', async () => {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { manualClock } from '../../src/core/clock.js'
 import type { Clock } from '../../src/core/clock.js'
+import type { MonitoringStore } from '../../src/monitoring/monitoring-store.js'
+import type { PredictionStore } from '../../src/monitoring/prediction-store.js'
 import { Registry } from '../../src/registry/registry.js'
 import type { WebhookTestResult } from '../../src/registry/webhook-dispatcher.js'
 import { createServer } from '../../src/server/create-server.js'
@@ -9,6 +11,8 @@ import { FsArtifactStore } from '../../src/store/artifacts/fs-artifact-store.js'
 import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
 import { PostgresDriver } from '../../src/store/postgres/postgres-driver.js'
 import { migrate } from '../../src/store/sql/migrate.js'
+import { SqlMonitoringStore } from '../../src/store/sql/monitoring/sql-monitoring-store.js'
+import { SqlPredictionStore } from '../../src/store/sql/predictions/sql-prediction-store.js'
 import { SqlRegistryStore } from '../../src/store/sql/registry/sql-registry-store.js'
 import type { SqlDriver } from '../../src/store/sql/sql-driver.js'
 import { SqlTrackingStore } from '../../src/store/sql/tracking/sql-tracking-store.js'
@@ -23,6 +27,10 @@ export interface TestServer {
   tracking: Tracking
   registry: Registry
   artifacts: FsArtifactStore
+  /** The server's prediction store: `options.server.predictions` if given, else one over the same driver; undefined with `predictions: false`. */
+  predictions: PredictionStore | undefined
+  /** Likewise the monitoring store (feedback, alerts); undefined with `monitoring: false`. */
+  monitoring: MonitoringStore | undefined
   clock: Clock & { advance(ms: number): void }
   /** Webhook ids passed to the fake test sender, in order. */
   webhookTests: string[]
@@ -30,11 +38,12 @@ export interface TestServer {
 }
 
 /**
- * The real server over real stores: SQLite `:memory:` (or a fresh PostgreSQL database), a temp-dir artifact
- * store and a manual clock. Webhook tests go to a recording fake, never the network.
+ * The real server over real stores: SQLite `:memory:` (or a fresh PostgreSQL database) for tracking, registry
+ * and predictions, a temp-dir artifact store and a manual clock. Webhook tests go to a recording fake, never
+ * the network. `predictions: false` / `monitoring: false` start a server without that store (its routes answer 501).
  */
 export async function startTestServer(
-  options: { store?: 'sqlite' | 'postgres'; server?: Partial<ServerOptions> } = {},
+  options: { store?: 'sqlite' | 'postgres'; predictions?: boolean; monitoring?: boolean; server?: Partial<ServerOptions> } = {},
 ): Promise<TestServer> {
   let driver: SqlDriver
   if (options.store === 'postgres') {
@@ -47,6 +56,8 @@ export async function startTestServer(
   const clock = manualClock()
   const tracking = new Tracking(new SqlTrackingStore(driver, { clock }), { clock })
   const registry = new Registry(new SqlRegistryStore(driver, { clock }), { clock })
+  const predictions = options.server?.predictions ?? (options.predictions === false ? undefined : new SqlPredictionStore(driver))
+  const monitoring = options.server?.monitoring ?? (options.monitoring === false ? undefined : new SqlMonitoringStore(driver))
   const dir = tempDir('keel-server-')
   const artifacts = new FsArtifactStore({ root: dir.path, gcGraceMs: 0 })
   const webhookTests: string[] = []
@@ -54,6 +65,8 @@ export async function startTestServer(
     tracking,
     registry,
     artifacts,
+    ...(predictions === undefined ? {} : { predictions }),
+    ...(monitoring === undefined ? {} : { monitoring }),
     clock,
     version: '9.9.9-test',
     webhooks: {
@@ -70,6 +83,8 @@ export async function startTestServer(
     tracking,
     registry,
     artifacts,
+    predictions,
+    monitoring,
     clock,
     webhookTests,
     close: async () => {

@@ -79,7 +79,7 @@ describe('prediction routes', () => {
   })
 
   it('answers NOT_IMPLEMENTED, naming the fix, on a server without a prediction store', async () => {
-    const bare = await startTestServer()
+    const bare = await startTestServer({ predictions: false })
     try {
       const res = await call(bare.app, 'GET', `${BASE}/count`)
       expect(res.status).toBe(501)

@@ -1,12 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { KeelError, invalidParameter } from '../../core/errors.js'
+import { KeelError } from '../../core/errors.js'
 import type { PredictionQuery, PredictionStore } from '../../monitoring/prediction-store.js'
-import {
-  MAX_PREDICTIONS_PER_REQUEST,
-  fromWirePrediction,
-  predictionEndpoints,
-  toWirePrediction,
-} from '../../protocol/prediction-endpoints.js'
+import { ENDPOINTS } from '../../protocol/endpoints.js'
+import { fromWirePrediction, toWirePrediction } from '../../protocol/prediction-endpoints.js'
 import { addEndpoint, compact, withToken } from '../route.js'
 
 type WireQuery = {
@@ -29,25 +25,20 @@ export function predictionRoutes(app: FastifyInstance, store: PredictionStore | 
     throw new KeelError('NOT_IMPLEMENTED', 'This keel server was started without a prediction store; start it over a SQL store (SQLite or PostgreSQL) to capture predictions.')
   }
 
-  addEndpoint(app, predictionEndpoints.appendPredictions, async (input) => {
-    // Checked here too: the fast request parser does not carry the schema's array bound.
-    if (input.predictions.length > MAX_PREDICTIONS_PER_REQUEST) {
-      throw invalidParameter(
-        `Invalid value for parameter 'predictions': ${input.predictions.length} predictions, at most ${MAX_PREDICTIONS_PER_REQUEST} per request; split the batch.`,
-      )
-    }
+  // The request schema bounds a batch (MAX_PREDICTIONS_PER_REQUEST); the fast parser keeps that bound.
+  addEndpoint(app, ENDPOINTS.appendPredictions, async (input) => {
     await target().appendPredictions(input.predictions.map(fromWirePrediction))
     return {}
   })
 
-  addEndpoint(app, predictionEndpoints.listPredictions, async (input) => {
+  addEndpoint(app, ENDPOINTS.listPredictions, async (input) => {
     const page = await target().listPredictions(
       compact({ ...query(input), maxResults: input.max_results, pageToken: input.page_token }),
     )
     return withToken({ predictions: page.items.map(toWirePrediction) }, page.nextPageToken)
   })
 
-  addEndpoint(app, predictionEndpoints.countPredictions, async (input) => {
+  addEndpoint(app, ENDPOINTS.countPredictions, async (input) => {
     return { count: await target().countPredictions(compact(query(input))) }
   })
 }
