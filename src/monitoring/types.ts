@@ -17,7 +17,7 @@ export interface ColumnProfile {
   min: number
   max: number
   mean: number
-  /** Sum of squared deviations from the mean (Welford's M2); variance = m2 / (count − missing − 1). */
+  /** Sum of squared deviations from the mean (Welford's M2); variance = m2 / (count − missing − typeMismatches − 1) (`columnVariance`). */
   m2: number
   /** Values that were not of the column's kind (a string in a numeric column), counted, not summarised. */
   typeMismatches: number

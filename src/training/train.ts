@@ -20,6 +20,7 @@ import { inferTask, inputSignature, outputSignature, firstRow } from './signatur
 import { parseTrainingSpec, type TrainingSpec, type TrainingSpecInput } from './spec.js'
 import { MANIFEST_FILE, MODEL_DIR, PipelinePredictor, type ModelManifest } from './trained-model.js'
 import { registerFromRun } from './register.js'
+import { MAX_REFERENCE_SAMPLE_ROWS, referenceOutputs, sampleRows, saveReference } from '../monitoring/reference.js'
 import { runSearch, type SearchSummary } from './search.js'
 import {
   BACKGROUND_FILE,
@@ -197,6 +198,9 @@ export async function train(specInput: TrainingSpec | TrainingSpecInput, options
       'training',
     )
     const manifest = await logModel(run, composite, { spec, task, frame, features, dataSchema })
+    // Monitoring compares live traffic with this: a sample of the training inputs and the model's outputs on it.
+    const referenceInputs = sampleRows(split.train.select(features), MAX_REFERENCE_SAMPLE_ROWS, spec.seed)
+    await saveReference(keel, run.id, referenceInputs, referenceOutputs(composite, referenceInputs), { seed: spec.seed })
     let topFeatures: string | undefined
     if (spec.explain.enabled) {
       progress({ stage: 'evaluate', message: `explaining: global importances over up to ${Math.min(spec.explain.maxRows, split.test.rows)} holdout rows` })

@@ -59,7 +59,7 @@ describe('train() on the tiny fixture', () => {
     expect(input.tags).toContainEqual({ key: 'mlflow.data.context', value: 'training' })
 
     const files = await keel.artifacts.list(`${artifactPathFromUri(run.info.artifactUri)}/model`)
-    expect(files.map((f) => f.path).sort()).toEqual(['data-schema.json', 'explanations', 'keel-model.json', 'model.json', 'pipeline.json'])
+    expect(files.map((f) => f.path).sort()).toEqual(['data-schema.json', 'explanations', 'keel-model.json', 'model.json', 'monitoring', 'pipeline.json'])
 
     const version = result.version!
     expect(version.version).toBe('1')
