@@ -87,6 +87,8 @@ export class ServingMetrics {
       name: 'keel_serving_model_load_seconds',
       help: 'Time to load and warm up a model version, in seconds.',
       labelNames: ['model', 'version'] as const,
+      // Every worker loads the same version: across a cluster the slowest load is the one to show, not the sum.
+      aggregator: 'max',
       registers,
     })
     this.dropped = new Counter({
