@@ -4,8 +4,10 @@ import { isKeelError } from '../core/errors.js'
 import { experimentsCommand } from './commands/experiments.js'
 import { gcCommand } from './commands/gc.js'
 import { modelsCommand } from './commands/models.js'
+import { monitorCommand } from './commands/monitor.js'
 import { predictCommand } from './commands/predict.js'
 import { runsCommand } from './commands/runs.js'
+import { serveCommand } from './commands/serve.js'
 import { serverCommand } from './commands/server.js'
 import { trainCommand } from './commands/train.js'
 import type { CommandContext } from './options.js'
@@ -66,7 +68,7 @@ Examples:
   $ keel models alias set fraud champion 3 --store http://localhost:5000
 `,
   )
-  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), trainCommand(ctx), predictCommand(ctx), gcCommand(ctx)]) {
+  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), trainCommand(ctx), predictCommand(ctx), serveCommand(ctx), monitorCommand(ctx), gcCommand(ctx)]) {
     program.addCommand(command)
   }
   // Subcommands inherit the output and error handling, so their usage errors also come back as codes.
