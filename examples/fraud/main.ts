@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { explainRows, Keel, loadGlobalImportance, train } from 'keel'
 import type { TrainingProgress, TrainingSpecInput } from 'keel'
 import { generateFraudData, toCsv, transaction } from './data.js'
+import { monitorFraud } from './monitor.js'
 
 const storeUri = process.env['KEEL_STORE'] ?? 'sqlite:.keel/keel.db'
 const rows = Number(process.env['FRAUD_ROWS'] ?? 50_000)
@@ -108,6 +109,8 @@ try {
   }
   const scored = JSON.parse(printed) as { rows: number; output: string; columns: string[] }
   console.log(`predict    ${scored.rows.toLocaleString()} held-out rows scored by keel predict → ${relative(process.cwd(), scored.output)} (${scored.columns.join(', ')}; ${seconds(t1)})`)
+  // Production: serve, drift part-way, delayed labels, the monitor's alert and its HTML report.
+  const reportPath = await monitorFraud(keel, resolve('.keel/reports'))
   console.log(`done in    ${seconds(started)}, store ${storeUri}`)
 
   const championRun = results[0]!.runId
@@ -117,6 +120,7 @@ try {
   console.log(`  npx keel models version fraud ${results[0]!.version?.version}      # lineage: signature, input example, dataset digest, environment`)
   console.log('  npx keel models explain models:/fraud@champion   # the stored feature importances as a bar chart')
   console.log('  npx keel models alias history fraud')
+  console.log(`  open ${relative(process.cwd(), reportPath)}   # the monitoring report: drift per feature, performance, the alert`)
   console.log(`  npx keel predict --model models:/fraud@challenger --input ${relative(process.cwd(), holdoutPath)} --output challenger-scores.csv --keep id`)
   console.log('  npx keel train --config examples/fraud/candidate.yaml   # a gated candidate from a YAML spec (docs/training.md)')
   console.log('  npx keel server --port 5000                 # MLflow clients: MLFLOW_TRACKING_URI=http://127.0.0.1:5000')
