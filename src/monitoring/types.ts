@@ -54,7 +54,7 @@ export interface DriftColumnResult {
   /** p-value for hypothesis tests, distance for distance measures. */
   score: number
   threshold: number
-  /** 'p_value' → drift when score < threshold; 'distance' → drift when score ≥ threshold. */
+  /** 'p_value' → drift when score < threshold (ks: ≤, as Evidently's code); 'distance' → drift when score ≥ threshold. */
   scoreKind: 'p_value' | 'distance'
   drifted: boolean
   referenceRows: number
