@@ -4,8 +4,8 @@ import { detectDrift } from './drift/index.js'
 import type { ColumnDriftOptions, DriftOptions } from './drift/index.js'
 import type { MonitorDriftConfig } from './monitor-config.js'
 import { dataQuality } from './quality.js'
-import { estimateCbpe, realizedPerformance } from './performance.js'
-import type { PredictionOutputs } from './performance.js'
+import { estimateCbpe, fitCbpeCalibration, realizedPerformance } from './performance.js'
+import type { CbpeCalibration, PredictionOutputs } from './performance.js'
 import { loadReference } from './reference.js'
 import type { Reference } from './reference.js'
 import type { DatasetDriftResult, DatasetProfile } from './types.js'
@@ -24,8 +24,38 @@ export interface MonitorAnalysis {
   quality(reference: DatasetProfile, current: Frame): Record<string, number>
   /** Realized metrics on the labelled rows (`outputs` row i has `outcomes[i]`), named without a prefix. */
   realized(task: Task, outputs: Frame, outcomes: ReadonlyArray<number | string>, classes: readonly string[]): Record<string, number>
-  /** CBPE estimate from the window's `probability_<class>` columns, named without a prefix. */
-  estimated(outputs: Frame, classes: readonly string[]): Record<string, number>
+  /**
+   * Fitted once per run from the reference's outputs and true labels (`labels[i]` of row i, null unknown); undefined
+   * when the reference cannot calibrate (too few labels, a class missing). CBPE then assumes calibrated scores.
+   */
+  calibrate(referenceOutputs: Frame, labels: ReadonlyArray<string | null>, classes: readonly string[]): CbpeCalibration | undefined
+  /** CBPE estimate from the window's `probability_<class>` columns (calibrated when given), named without a prefix. */
+  estimated(outputs: Frame, classes: readonly string[], calibration?: CbpeCalibration): Record<string, number>
+}
+
+/** Labelled rows per class the reference needs before CBPE calibrates on it (each split half gets some). */
+export const MIN_CALIBRATION_LABELS_PER_CLASS = 10
+
+/** `fitCbpeCalibration` over the reference rows whose label is one of the model's classes. */
+export function referenceCalibration(referenceOutputs: Frame, labels: ReadonlyArray<string | null>, classes: readonly string[]): CbpeCalibration | undefined {
+  if (labels.length !== referenceOutputs.rows || classes.length < 2) return undefined
+  const index = new Map(classes.map((c, i) => [c, i]))
+  const rows: number[] = []
+  const codes: number[] = []
+  for (let i = 0; i < labels.length; i++) {
+    const code = labels[i] === null ? undefined : index.get(labels[i]!)
+    if (code === undefined) continue
+    rows.push(i)
+    codes.push(code)
+  }
+  const perClass = new Array<number>(classes.length).fill(0)
+  for (const c of codes) perClass[c]!++
+  if (perClass.some((n) => n < MIN_CALIBRATION_LABELS_PER_CLASS)) return undefined
+  const all = probabilityMatrix(referenceOutputs, classes)
+  const k = classes.length
+  const probabilities = new Float64Array(rows.length * k)
+  for (let j = 0; j < rows.length; j++) probabilities.set(all.subarray(rows[j]! * k, rows[j]! * k + k), j * k)
+  return fitCbpeCalibration({ probabilities, labels: Int32Array.from(codes), classes: k })
 }
 
 /** The monitor config's drift section as drift/'s options, per-column settings limited to the columns compared. */
@@ -65,5 +95,7 @@ export const defaultAnalysis: MonitorAnalysis = {
     for (let i = 0; i < outputs.rows; i++) rows[i] = outputs.row(i)
     return realizedPerformance(task, rows, outcomes)
   },
-  estimated: (outputs, classes) => estimateCbpe(probabilityMatrix(outputs, classes), classes),
+  calibrate: referenceCalibration,
+  estimated: (outputs, classes, calibration) =>
+    estimateCbpe(probabilityMatrix(outputs, classes), classes, calibration === undefined ? {} : { calibration }),
 }

@@ -14,6 +14,7 @@ import { defaultAnalysis } from './monitor-analysis.js'
 import type { MonitorAnalysis, Task } from './monitor-analysis.js'
 import type { MonitorDriftConfig } from './monitor-config.js'
 import type { MonitoringStore } from './monitoring-store.js'
+import type { CbpeCalibration } from './performance.js'
 import type { PredictionQuery } from './prediction-store.js'
 import type { AlertRule, DatasetDriftResult, DatasetProfile, MonitorMetric, MonitorWindow, WindowSpec } from './types.js'
 import { formatWindowSpec, isOutputColumn, readWindows } from './windows.js'
@@ -92,6 +93,8 @@ export interface MonitorRun {
   createdAt: number
   finishedAt: number
   referenceRows: number
+  /** Whether CBPE used calibrators fitted on the labelled reference (false: scores taken as calibrated). */
+  cbpeCalibrated: boolean
   windows: MonitorWindowResult[]
   metrics: MonitorMetric[]
   alerts: FiredAlert[]
@@ -132,6 +135,9 @@ export async function runMonitor(keel: Keel, options: MonitorOptions): Promise<M
   const task: Task = classes.length > 0 ? 'classification' : 'regression'
   const referenceInputs = reference.sample.select(inputNames)
   const referenceOutputs = reference.sample.select(outputNames)
+  // CBPE is only as good as the scores' calibration: with labelled reference rows, calibrate once for every window.
+  const calibration =
+    task === 'classification' && reference.labels !== undefined ? analysis.calibrate(referenceOutputs, reference.labels, classes) : undefined
   const deployment = options.deployment ?? version.name
   const query: PredictionQuery = { deployment, model: version.name }
   if (options.version !== undefined) query.version = options.version
@@ -152,6 +158,7 @@ export async function runMonitor(keel: Keel, options: MonitorOptions): Promise<M
     createdAt,
     finishedAt: createdAt,
     referenceRows: reference.sample.rows,
+    cbpeCalibrated: calibration?.calibrated === true,
     windows: [],
     metrics: [],
     alerts: [],
@@ -177,6 +184,7 @@ export async function runMonitor(keel: Keel, options: MonitorOptions): Promise<M
         outputNames,
         classes,
         task,
+        calibration,
         drift: options.drift,
         minLabels: options.minLabels ?? DEFAULT_MIN_LABELS,
       })
@@ -219,6 +227,7 @@ interface WindowContext {
   outputNames: string[]
   classes: string[]
   task: Task
+  calibration: CbpeCalibration | undefined
   drift: MonitorDriftConfig | undefined
   minLabels: number
 }
@@ -285,7 +294,7 @@ async function analyseWindow(w: PredictionWindow, ctx: WindowContext): Promise<M
     for (const [name, value] of Object.entries(performance)) add(`performance.${name}`, value)
   }
   if (ctx.task === 'classification' && outputs.rows > 0) {
-    const estimated = ctx.analysis.estimated(outputs, ctx.classes)
+    const estimated = ctx.analysis.estimated(outputs, ctx.classes, ctx.calibration)
     result.estimated = estimated
     for (const [name, value] of Object.entries(estimated)) add(`estimated.${name}`, value)
   }
@@ -329,6 +338,7 @@ async function startTracking(keel: Keel, run: MonitorRun, options: MonitorOption
     deployment: run.deployment,
     window: formatWindowSpec(run.windowSpec),
     min_labels: options.minLabels ?? DEFAULT_MIN_LABELS,
+    cbpe_calibrated: String(run.cbpeCalibrated),
   }
   if (run.from !== undefined) params['from'] = run.from
   if (run.to !== undefined) params['to'] = run.to

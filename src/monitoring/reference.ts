@@ -2,7 +2,7 @@ import { artifactPathFromUri } from '../artifacts/artifact-path.js'
 import type { ArtifactStore } from '../artifacts/artifact-store.js'
 import type { Keel } from '../client/keel.js'
 import { invalidParameter } from '../core/errors.js'
-import { Frame, MISSING_CODE, type Column, type NumericDType } from '../core/frame.js'
+import { categoricalColumn, cellValue, Frame, MISSING_CODE, type Column, type NumericDType } from '../core/frame.js'
 import { createRandom } from '../core/random.js'
 import { resolveModelSource } from '../training/load-trained-model.js'
 import { MODEL_DIR } from '../training/trained-model.js'
@@ -11,24 +11,37 @@ import type { DatasetProfile } from './types.js'
 
 /**
  * Every model version keeps the data it is monitored against beside the model, so registered versions carry it:
- * `model/monitoring/reference-profile.json` (the DatasetProfile of the training inputs and the model's outputs on
+ * `model/monitoring/reference-profile.json` (the DatasetProfile of the reference inputs and the model's outputs on
  * them) and `model/monitoring/reference-sample.json` (a seeded sample of at most 50,000 of those rows, columnar
- * JSON: drift tests need raw values, quality checks need the profile).
+ * JSON: drift tests need raw values, quality checks need the profile). keel's `train()` uses the holdout rows:
+ * same distribution as training, but unseen by the model, so its scores there are as honest as in production.
+ * When the true labels are known they ride in the sample as `__label` (never an input: `loadReference` splits it
+ * off), so CBPE can calibrate the model's probabilities on the reference (NannyML's labelled reference period).
  */
 
 export const REFERENCE_DIR = 'monitoring'
 export const REFERENCE_PROFILE_FILE = 'reference-profile.json'
 export const REFERENCE_SAMPLE_FILE = 'reference-sample.json'
 export const MAX_REFERENCE_SAMPLE_ROWS = 50_000
+/** The sample column holding the true labels; the double underscore keeps it apart from feature names. */
+export const REFERENCE_LABEL_COLUMN = '__label'
+
+/** True outcomes of the reference rows (class labels of a classifier, numbers of a regressor); null when unknown. */
+export type ReferenceLabels = Column | ReadonlyArray<number | string | null>
 
 export interface ReferenceOptions extends ProfileOptions {
   /** Rows kept in the sample (default and maximum 50,000). */
   maxSampleRows?: number
+  /** The true outcome of each input row: stored in the sample (not the profile) for CBPE's calibration. */
+  labels?: ReferenceLabels
 }
 
 export interface Reference {
   profile: DatasetProfile
+  /** Inputs and outputs only. */
   sample: Frame
+  /** The true outcome per sample row as text (class labels as the model names them; null unknown), when stored. */
+  labels?: Array<string | null>
 }
 
 export interface SavedReference {
@@ -102,8 +115,27 @@ export async function loadReference(keel: Keel, modelUri: string): Promise<Refer
   const sampleText = await readText(keel.artifacts, `${root}/${REFERENCE_SAMPLE_FILE}`)
   if (profileText === undefined || sampleText === undefined) return undefined
   const profile = parseProfile(parseJson(profileText, `${modelUri}: ${REFERENCE_PROFILE_FILE}`), `${modelUri}: ${REFERENCE_PROFILE_FILE}`)
-  const sample = sampleFromJson(parseJson(sampleText, `${modelUri}: ${REFERENCE_SAMPLE_FILE}`), `${modelUri}: ${REFERENCE_SAMPLE_FILE}`)
-  return { profile, sample }
+  const stored = sampleFromJson(parseJson(sampleText, `${modelUri}: ${REFERENCE_SAMPLE_FILE}`), `${modelUri}: ${REFERENCE_SAMPLE_FILE}`)
+  if (!stored.has(REFERENCE_LABEL_COLUMN)) return { profile, sample: stored }
+  const labelColumn = stored.column(REFERENCE_LABEL_COLUMN)
+  const labels = new Array<string | null>(stored.rows)
+  for (let i = 0; i < stored.rows; i++) {
+    const v = cellValue(labelColumn, i)
+    labels[i] = v === null ? null : String(v)
+  }
+  return { profile, sample: stored.select(stored.names.filter((n) => n !== REFERENCE_LABEL_COLUMN)), labels }
+}
+
+/** Labels as a sample column (categorical text, so `1` and `"1"` both name class "1"). */
+function labelColumn(labels: ReferenceLabels, rows: number): Column {
+  const values: Array<string | null> = new Array<string | null>(rows)
+  const n = 'kind' in labels ? (labels.kind === 'numeric' ? labels.values.length : labels.codes.length) : labels.length
+  if (n !== rows) throw invalidParameter(`The reference has ${rows} rows but ${n} labels; pass one label (or null) per input row.`)
+  for (let i = 0; i < rows; i++) {
+    const v = 'kind' in labels ? cellValue(labels, i) : labels[i]
+    values[i] = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : String(v)
+  }
+  return categoricalColumn(REFERENCE_LABEL_COLUMN, values)
 }
 
 /** Columnar JSON: numbers as arrays (missing as null), categories as a dictionary plus codes (−1 missing). */
@@ -150,13 +182,18 @@ async function writeReference(artifacts: ArtifactStore, modelRoot: string, input
   for (const name of outputs.names) {
     if (inputs.has(name)) throw invalidParameter(`Output column '${name}' is also an input column; rename one so the reference can hold both.`)
   }
+  if (inputs.has(REFERENCE_LABEL_COLUMN) || outputs.has(REFERENCE_LABEL_COLUMN)) {
+    throw invalidParameter(`'${REFERENCE_LABEL_COLUMN}' is reserved for the reference labels; rename that column.`)
+  }
   const maxRows = options.maxSampleRows ?? MAX_REFERENCE_SAMPLE_ROWS
   if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > MAX_REFERENCE_SAMPLE_ROWS) {
     throw invalidParameter(`maxSampleRows must be an integer in [1, ${MAX_REFERENCE_SAMPLE_ROWS}], got ${maxRows}.`)
   }
   const all = new Frame([...inputs.columns, ...outputs.columns])
   const profile = profileFrame(all, options)
-  const sample = sampleRows(all, maxRows, options.seed ?? 0)
+  // The labels go in the sample only: the profile is what live windows are checked against, and they have none.
+  const labelled = options.labels === undefined ? all : all.withColumn(labelColumn(options.labels, all.rows))
+  const sample = sampleRows(labelled, maxRows, options.seed ?? 0)
   const dir = `${modelRoot}/${REFERENCE_DIR}`
   const profilePath = `${dir}/${REFERENCE_PROFILE_FILE}`
   const samplePath = `${dir}/${REFERENCE_SAMPLE_FILE}`

@@ -198,9 +198,14 @@ export async function train(specInput: TrainingSpec | TrainingSpecInput, options
       'training',
     )
     const manifest = await logModel(run, composite, { spec, task, frame, features, dataSchema })
-    // Monitoring compares live traffic with this: a sample of the training inputs and the model's outputs on it.
-    const referenceInputs = sampleRows(split.train.select(features), MAX_REFERENCE_SAMPLE_ROWS, spec.seed)
-    await saveReference(keel, run.id, referenceInputs, referenceOutputs(composite, referenceInputs), { seed: spec.seed })
+    // Monitoring compares live traffic with this: the holdout (training's distribution, unseen by the model, so its
+    // scores there are honest) with the model's outputs and the true labels, which CBPE calibrates on.
+    const referenceRows = sampleRows(split.test, MAX_REFERENCE_SAMPLE_ROWS, spec.seed)
+    const referenceInputs = referenceRows.select(features)
+    await saveReference(keel, run.id, referenceInputs, referenceOutputs(composite, referenceInputs), {
+      seed: spec.seed,
+      labels: referenceRows.column(spec.target),
+    })
     let topFeatures: string | undefined
     if (spec.explain.enabled) {
       progress({ stage: 'evaluate', message: `explaining: global importances over up to ${Math.min(spec.explain.maxRows, split.test.rows)} holdout rows` })

@@ -3,7 +3,13 @@ import { writeFileSync } from 'node:fs'
 import { Keel } from '../../client/keel.js'
 import { invalidParameter } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
+import { Frame, MISSING_CODE, numericColumn } from '../../core/frame.js'
+import type { Column } from '../../core/frame.js'
 import { openBatches } from '../../data/batch-reader.js'
+import { readDataset } from '../../data/read-dataset.js'
+import { saveReferenceForVersion } from '../../monitoring/reference.js'
+import { loadScoringModel } from '../../scoring/scoring-model.js'
+import type { Scores, ScoringModel } from '../../scoring/scoring-model.js'
 import { runMonitor } from '../../monitoring/monitor.js'
 import type { MonitorOptions, MonitorRun } from '../../monitoring/monitor.js'
 import { parseTime, readMonitorConfig, readRules } from '../../monitoring/monitor-config.js'
@@ -43,6 +49,7 @@ export function monitorCommand(ctx: CommandContext): Command {
   command.addCommand(alertsCommand(ctx))
   command.addCommand(feedbackCommand(ctx))
   command.addCommand(reportCommand(ctx))
+  command.addCommand(referenceCommand(ctx))
   return examples(command, [
     'keel monitor run --model models:/fraud@champion --window 1h --from 2025-01-01 --to 2025-01-02',
     'keel monitor run --config monitor.yaml --json',
@@ -50,6 +57,7 @@ export function monitorCommand(ctx: CommandContext): Command {
     'keel monitor feedback --file labels.csv',
     'keel monitor alerts --model fraud',
     'keel monitor report --model models:/fraud@champion --window 5000rows --out report.html',
+    'keel monitor reference models:/fraud/3 --data holdout.csv --label is_fraud',
   ])
 }
 
@@ -216,6 +224,56 @@ function reportCommand(ctx: CommandContext): Command {
       out.line(`${run.windows.length} window(s), ${run.alerts.length} alert(s); report written to ${options.out}`)
     })
   })
+}
+
+function referenceCommand(ctx: CommandContext): Command {
+  const command = withStoreOptions(
+    new Command('reference')
+      .description('store reference data for a version keel did not train (imports): rows it did not train on, scored by it')
+      .argument('<model-uri>', 'the version: models:/<name>/<version> or models:/<name>@<alias>')
+      .requiredOption('--data <file>', 'CSV/TSV/JSON Lines/Parquet with the model\'s input columns (a holdout, not training rows)')
+      .option('--label <column>', 'the true outcome column: stored with the sample so CBPE can calibrate on it'),
+  )
+  examples(command, ['keel monitor reference models:/fraud/3 --data holdout.csv --label is_fraud'])
+  return command.action(async (modelUri: string, options: StoreOptions & { data: string; label?: string }) => {
+    await withKeel(ctx, options, async (keel, out) => {
+      const model = await loadScoringModel(keel, modelUri)
+      try {
+        const frame = await readDataset(options.data, { schema: model.schema })
+        for (const name of [...model.inputs, ...(options.label === undefined ? [] : [options.label])]) {
+          if (!frame.has(name)) throw invalidParameter(`'${options.data}' has no column '${name}' (has ${frame.names.slice(0, 10).join(', ')}).`)
+        }
+        const inputs = frame.select(model.inputs)
+        const outputs = scoredOutputs(model, await model.score(inputs), inputs.rows)
+        const saved = await saveReferenceForVersion(keel, modelUri, inputs, outputs, options.label === undefined ? {} : { labels: frame.column(options.label) })
+        const summary = { model: modelUri, rows: saved.profiledRows, sample_rows: saved.sampleRows, labelled: options.label !== undefined, profile: saved.profilePath, sample: saved.samplePath }
+        if (out.json) out.printJson(summary)
+        else out.line(`reference of ${modelUri}: ${saved.profiledRows} row(s) profiled, ${saved.sampleRows} sampled${options.label === undefined ? '' : ` with labels from '${options.label}'`}`)
+      } finally {
+        await model.close()
+      }
+    })
+  })
+}
+
+/** The model's outputs as capture stores them: `prediction` (class label or number) and `probability_<class>`. */
+function scoredOutputs(model: ScoringModel, scores: Scores, rows: number): Frame {
+  if ((scores.width ?? 1) > 1) throw invalidParameter(`${model.kind} gives ${scores.width} outputs per row; keel monitors single-output models only.`)
+  if (scores.proba === undefined) return new Frame([numericColumn('prediction', scores.prediction)])
+  const k = Math.round(scores.proba.length / Math.max(rows, 1))
+  const classes = model.classes ?? Array.from({ length: k }, (_, c) => String(c))
+  const codes = new Int32Array(rows)
+  for (let i = 0; i < rows; i++) {
+    const c = scores.prediction[i]!
+    codes[i] = Number.isInteger(c) && c >= 0 && c < classes.length ? c : MISSING_CODE
+  }
+  const columns: Column[] = [{ kind: 'categorical', name: 'prediction', codes, categories: classes }]
+  for (let c = 0; c < classes.length; c++) {
+    const values = new Float64Array(rows)
+    for (let i = 0; i < rows; i++) values[i] = scores.proba[i * classes.length + c]!
+    columns.push(numericColumn(`probability_${classes[c]!}`, values))
+  }
+  return new Frame(columns)
 }
 
 /** The config file (if any) with the flags laid over it; a missing model or window is a clear usage error. */
