@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Keel } from '../client/keel.js'
@@ -13,7 +14,8 @@ import type { ServingApp, ServingAppOptions } from './serving-app.js'
 import { ServingMetrics } from './serving-metrics.js'
 import type { CapturedPrediction, Deployment, DeploymentAnswer, ServedVersion, TrafficPolicy } from './types.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+/** Prediction ids: a 64-bit random per-process prefix and a counter (serving-app.ts: nextPredictionId). */
+const PREDICTION_ID = /^[0-9a-f]{16}-[0-9a-f]{8,}$/
 
 interface Answer {
   status: number
@@ -102,6 +104,14 @@ function typedServed(): ServedVersion {
   return { model: 'toy', version: '7', alias: 'champion', scorer, inputs, outputs: [{ name: 'y', type: 'double' }], loadedAt: 0, loadMs: 0 }
 }
 
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
 async function start(options: ServingAppOptions): Promise<{ serving: ServingApp; base: string }> {
   const serving = await createServingApp(options)
   const base = await serving.listen(0, '127.0.0.1')
@@ -152,7 +162,7 @@ describe('serving app over the real XGBoost fixture', () => {
     const ids = answer.json['prediction_ids'] as string[]
     expect(ids.length).toBe(expected.length)
     expect(new Set(ids).size).toBe(ids.length)
-    for (const id of ids) expect(id).toMatch(UUID)
+    for (const id of ids) expect(id).toMatch(PREDICTION_ID)
     expect(answer.headers.get('x-keel-prediction-id')).toBe(ids[0])
   }
 
@@ -370,6 +380,37 @@ describe('serving app lifecycle', () => {
     await closing
     expect(closed).toBe(true)
     await serving.close()
+  })
+
+  it('close() answers a request sent on an idle keep-alive connection as the drain starts (503, connection: close), not ECONNRESET', async () => {
+    const serving = await createServingApp({ deployments: [fakeDeployment('toy', [typedServed()])], drainGraceMs: 200 })
+    const base = new URL(await serving.listen(0, '127.0.0.1'))
+    const body = JSON.stringify({ dataframe_records: [{ amount: 1, count: 1, kind: 'a' }] })
+    const request = `POST /invocations HTTP/1.1\r\nhost: ${base.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    const socket = connect(Number(base.port), base.hostname)
+    socket.setEncoding('utf8')
+    let received = ''
+    let failure: Error | undefined
+    const ended = new Promise<void>((resolve) => {
+      socket.on('data', (chunk: string) => (received += chunk))
+      socket.on('error', (error) => (failure = error))
+      socket.on('close', () => resolve())
+    })
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(request)
+    await until(() => received.includes('"predictions"'))
+    expect(received).toMatch(/^HTTP\/1\.1 200/)
+    expect(received.toLowerCase()).toContain('connection: keep-alive')
+    // The connection is idle now; the client sends its next request just as the server starts to close.
+    received = ''
+    const closing = serving.close()
+    socket.write(request)
+    await ended
+    await closing
+    expect(failure).toBeUndefined()
+    expect(received).toMatch(/^HTTP\/1\.1 503/)
+    expect(received.toLowerCase()).toContain('connection: close')
+    expect(received).toContain('TEMPORARILY_UNAVAILABLE')
   })
 
   it('serves the ONNX MLP through /v2 as a [n, 8] FP32 tensor', async () => {

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { systemClock } from '../core/clock.js'
@@ -13,6 +14,7 @@ import type { Frame } from '../core/frame.js'
 import { cellValue } from '../core/frame.js'
 import type { Scores } from '../scoring/scoring-model.js'
 import { answerValues, capturedOutputs } from './protocols/answer-values.js'
+import type { AnswerValues } from './protocols/answer-values.js'
 import { invocationsBody, invocationsColumns } from './protocols/mlflow-invocations.js'
 import { modelMetadata, oipRequest, oipResponseBody, serverMetadata } from './protocols/oip-v2.js'
 import { compileInputs } from './protocols/request-frame.js'
@@ -66,6 +68,12 @@ export interface ServingAppOptions {
   clock?: Clock
   /** Where `POST /feedback` stores true outcomes (the store the captured predictions land beside); without one it is 404. */
   monitoring?: MonitoringStore
+  /**
+   * How long `close()` keeps the listener open after the last in-flight request finished (default 250 ms), so a
+   * request already on its way over an idle keep-alive connection is answered (503, `connection: close`) instead
+   * of having its connection reset.
+   */
+  drainGraceMs?: number
 }
 
 export interface ServingApp {
@@ -99,9 +107,12 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
   const clock = options.clock ?? systemClock
   const version = options.version ?? '0.0.0'
   const schemas = new WeakMap<ServedVersion, InputSchema>()
+  const drainGraceMs = options.drainGraceMs ?? 250
+  if (!Number.isFinite(drainGraceMs) || drainGraceMs < 0) throw invalidParameter(`drainGraceMs must be 0 or more, got ${String(drainGraceMs)}.`)
   let isDraining = false
   let inFlight = 0
   let idle: (() => void) | undefined
+  const deadlines = new DeadlineSweep(limits.requestTimeoutMs)
 
   const schemaOf = (served: ServedVersion): InputSchema => {
     let schema = schemas.get(served)
@@ -181,11 +192,11 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
       served = pinned === undefined ? deployment.champion() : versionOf(deployment, pinned)
       const columns = parse(schemaOf(served), served)
       const frame = columns.build()
-      const answer = await withTimeout(score(deployment, pinned, frame, request), limits.requestTimeoutMs)
+      const answer = await deadlines.race(score(deployment, pinned, frame, request))
       served = answer.served
       const rows = frame.rows
       const ids = new Array<string>(rows)
-      for (let r = 0; r < rows; r++) ids[r] = randomUUID()
+      for (let r = 0; r < rows; r++) ids[r] = nextPredictionId()
       const body = render(served, answer.scores, rows, ids)
       reply.header('x-keel-model-version', `${served.model}/${served.version}`)
       reply.header('x-keel-prediction-id', ids[0]!)
@@ -306,19 +317,108 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
 
   await app.ready()
 
+  // While draining, every answer carries `connection: close`, so clients stop reusing their connections and each
+  // one ends after its last answer, instead of being reset while a request is on its way (what closing idle
+  // keep-alive connections does). Installed only when draining starts: the hot path pays nothing.
+  let closeConnections: ((request: IncomingMessage, response: ServerResponse) => void) | undefined
+  const startDraining = (): void => {
+    isDraining = true
+    if (closeConnections !== undefined) return
+    closeConnections = (_request, response) => {
+      if (!response.headersSent) response.setHeader('connection', 'close')
+    }
+    app.server.prependListener('request', closeConnections)
+  }
+  let closing: Promise<void> | undefined
+
   return {
     app,
     async listen(port, host) {
       return app.listen({ port, host })
     },
-    draining() {
-      isDraining = true
+    draining: startDraining,
+    close() {
+      closing ??= (async () => {
+        startDraining()
+        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve))
+        // Requests sent just before the drain began may still be on the wire: answer them (503 + connection: close).
+        if (drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, drainGraceMs))
+        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve))
+        deadlines.close()
+        await app.close()
+      })()
+      return closing
     },
-    async close() {
-      isDraining = true
-      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve))
-      await app.close()
-    },
+  }
+}
+
+/**
+ * Prediction ids: a random per-process prefix (64 bits, hex) and a counter. Unique across processes and restarts
+ * (a new process draws a new prefix) and about 50× cheaper than `randomUUID()` per row. They are not secrets:
+ * anyone holding one can post its outcome, exactly as with a UUID; they are merely hard to guess across
+ * processes, and consecutive within one. Sequential ids also keep the store's unique index appending at the end.
+ */
+const ID_PREFIX = `${randomBytes(8).toString('hex')}-`
+let idCounter = 0
+export function nextPredictionId(): string {
+  return ID_PREFIX + (idCounter++).toString(16).padStart(8, '0')
+}
+
+interface Pending {
+  readonly deadline: number
+  readonly reject: (error: unknown) => void
+}
+
+/**
+ * The request timeout without a timer per request: pending requests are kept in arrival order (every request
+ * gets the same timeout, so that is deadline order too) and one interval, running only while something is
+ * pending, fails those whose deadline passed — at most a tenth of the timeout late (at most 100 ms).
+ */
+class DeadlineSweep {
+  private readonly pending = new Set<Pending>()
+  private timer: NodeJS.Timeout | undefined
+  private readonly periodMs: number
+
+  constructor(private readonly timeoutMs: number) {
+    this.periodMs = Math.max(1, Math.min(100, Math.ceil(timeoutMs / 10)))
+  }
+
+  race<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = { deadline: Date.now() + this.timeoutMs, reject }
+      this.pending.add(entry)
+      if (this.timer === undefined) this.start()
+      promise.then(
+        (value) => {
+          this.pending.delete(entry)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.pending.delete(entry)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private start(): void {
+    this.timer = setInterval(() => this.sweep(), this.periodMs)
+    this.timer.unref()
+  }
+
+  private sweep(): void {
+    const now = Date.now()
+    for (const entry of this.pending) {
+      if (entry.deadline > now) break
+      this.pending.delete(entry)
+      entry.reject(unavailable(`No answer within ${this.timeoutMs} ms; the server is busy, retry shortly.`))
+    }
+    if (this.pending.size === 0) this.close()
   }
 }
 
@@ -336,24 +436,76 @@ function notReadyMessage(deployments: readonly Deployment[], draining: boolean):
   return `Not ready: ${waiting.join(', ')} still loading.`
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(unavailable(`No answer within ${ms} ms; the server is busy, retry shortly.`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+/** What the rows of one answer share; each captured row reads its inputs and outputs from it only when asked. */
+class CapturedAnswer {
+  private values: AnswerValues | undefined
+  constructor(
+    readonly deployment: string,
+    readonly served: ServedVersion,
+    private readonly scores: Scores,
+    readonly arm: Arm | 'shadow',
+    readonly timestamp: number,
+    readonly frame: Frame,
+  ) {}
+
+  inputs(row: number): Record<string, number | string | null> {
+    const inputs: Record<string, number | string | null> = {}
+    for (const column of this.frame.columns) inputs[column.name] = cellValue(column, row)
+    return inputs
+  }
+
+  outputs(row: number): Record<string, number | string | null> {
+    this.values ??= answerValues(this.served, this.scores, this.frame.rows)
+    return capturedOutputs(this.values, row)
+  }
+}
+
+/**
+ * One captured row, cheap to make on the request path: its `inputs` and `outputs` records are built from the
+ * request's frame and scores when first read (by the capture writer, off the request path). `toJSON()` gives the
+ * plain record.
+ */
+class CapturedRow implements CapturedPrediction {
+  private builtInputs: Record<string, number | string | null> | undefined
+  private builtOutputs: Record<string, number | string | null> | undefined
+  constructor(
+    readonly id: string,
+    private readonly answer: CapturedAnswer,
+    private readonly row: number,
+  ) {}
+
+  get deployment(): string {
+    return this.answer.deployment
+  }
+  get model(): string {
+    return this.answer.served.model
+  }
+  get version(): string {
+    return this.answer.served.version
+  }
+  get arm(): Arm | 'shadow' {
+    return this.answer.arm
+  }
+  get timestamp(): number {
+    return this.answer.timestamp
+  }
+  get inputs(): Record<string, number | string | null> {
+    return (this.builtInputs ??= this.answer.inputs(this.row))
+  }
+  get outputs(): Record<string, number | string | null> {
+    return (this.builtOutputs ??= this.answer.outputs(this.row))
+  }
+
+  toJSON(): CapturedPrediction {
+    return { id: this.id, deployment: this.deployment, model: this.model, version: this.version, arm: this.arm, timestamp: this.timestamp, inputs: this.inputs, outputs: this.outputs }
+  }
 }
 
 /** One captured prediction per row (and per shadow row when the shadow resolves); never throws. */
 function offerCaptured(capture: ServingAppCapture, deployment: string, answer: DeploymentAnswer, frame: Frame, ids: readonly string[], clock: Clock): void {
   const offer = (served: ServedVersion, scores: Scores, arm: Arm | 'shadow', suffix: string): void => {
-    const values = answerValues(served, scores, frame.rows)
-    const timestamp = clock.now()
-    for (let r = 0; r < frame.rows; r++) {
-      const inputs: Record<string, number | string | null> = {}
-      for (const column of frame.columns) inputs[column.name] = cellValue(column, r)
-      capture.offer({ id: ids[r]! + suffix, deployment, model: served.model, version: served.version, arm, timestamp, inputs, outputs: capturedOutputs(values, r) })
-    }
+    const captured = new CapturedAnswer(deployment, served, scores, arm, clock.now(), frame)
+    for (let r = 0; r < frame.rows; r++) capture.offer(new CapturedRow(suffix === '' ? ids[r]! : ids[r]! + suffix, captured, r))
   }
   try {
     offer(answer.served, answer.scores, answer.arm, '')
