@@ -13,9 +13,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { explainRows, Keel, loadGlobalImportance, train } from 'keel'
-import type { TrainingProgress, TrainingSpecInput } from 'keel'
+import type { RetrainEvent, TrainingProgress, TrainingSpecInput } from 'keel'
 import { generateFraudData, toCsv, transaction } from './data.js'
 import { monitorFraud } from './monitor.js'
+import { retrainOnAlert } from './pipelines.js'
 
 const storeUri = process.env['KEEL_STORE'] ?? 'sqlite:.keel/keel.db'
 const rows = Number(process.env['FRAUD_ROWS'] ?? 50_000)
@@ -110,7 +111,31 @@ try {
   const scored = JSON.parse(printed) as { rows: number; output: string; columns: string[] }
   console.log(`predict    ${scored.rows.toLocaleString()} held-out rows scored by keel predict → ${relative(process.cwd(), scored.output)} (${scored.columns.join(', ')}; ${seconds(t1)})`)
   // Production: serve, drift part-way, delayed labels, the monitor's alert and its HTML report.
-  const reportPath = await monitorFraud(keel, resolve('.keel/reports'))
+  let retrainEvent: RetrainEvent | undefined
+  const reportPath = await monitorFraud(keel, resolve('.keel/reports'), (event) => {
+    retrainEvent = event
+  })
+
+  // The drift alert's retrain action emitted a `monitoring.retrain` event: it starts the `retraining` pipeline
+  // (examples/fraud/pipelines.ts) on fresh labelled data, which promotes the new version only if it beats the
+  // champion on that data.
+  let retrainRun: string | undefined
+  if (retrainEvent === undefined) {
+    console.log('retrain    no retrain event this time (the alert is inside its cooldown)')
+  } else {
+    const t2 = performance.now()
+    const retrain = await retrainOnAlert(keel, retrainEvent, { dataDir })
+    retrainRun = retrain.run.id
+    const gate = retrain.steps.find((s) => s.step === 'gate')?.outputs?.['gate'] as { passed?: boolean; reasons?: string[] } | undefined
+    console.log(`retrain    ${retrainEvent.type} → pipeline '${retrainEvent.pipeline}' run ${retrain.run.id}: ${retrain.run.status} (${seconds(t2)})`)
+    console.log(retrain.table.split('\n').map((line) => `           ${line}`).join('\n'))
+    const version = retrain.steps.find((s) => s.step === 'register')?.outputs?.['version']
+    console.log(
+      retrain.promoted
+        ? `           promoted: fraud v${String(version)} is @champion (beat the old one on the fresh data)`
+        : `           not promoted: @champion stays (${(gate?.reasons ?? [retrain.run.error ?? 'the run did not finish']).join(' ')})`,
+    )
+  }
   console.log(`done in    ${seconds(started)}, store ${storeUri}`)
 
   const championRun = results[0]!.runId
@@ -120,6 +145,8 @@ try {
   console.log(`  npx keel models version fraud ${results[0]!.version?.version}      # lineage: signature, input example, dataset digest, environment`)
   console.log('  npx keel models explain models:/fraud@champion   # the stored feature importances as a bar chart')
   console.log('  npx keel models alias history fraud')
+  if (retrainRun !== undefined) console.log(`  npx keel pipeline show ${retrainRun}   # the retraining run: each step's status, attempts, timing, cache verdict`)
+  console.log('  npx keel pipeline run training --file examples/fraud/pipelines.ts --param data=.keel/data/fraud.csv   # the training pipeline (docs/pipelines.md)')
   console.log(`  open ${relative(process.cwd(), reportPath)}   # the monitoring report: drift per feature, performance, the alert`)
   console.log(`  npx keel predict --model models:/fraud@challenger --input ${relative(process.cwd(), holdoutPath)} --output challenger-scores.csv --keep id`)
   console.log('  npx keel train --config examples/fraud/candidate.yaml   # a gated candidate from a YAML spec (docs/training.md)')

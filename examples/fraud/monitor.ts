@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { createServingApp, openDeployment, PredictionCapture, renderHtmlReport, runMonitor } from 'keel'
-import type { Keel } from 'keel'
+import type { Keel, RetrainEvent } from 'keel'
 import { FEATURES, generateFraudData } from './data.js'
 import { replay } from './replay.js'
 import type { FraudData } from './data.js'
@@ -36,7 +36,7 @@ async function postJson(url: string, body: unknown): Promise<Record<string, unkn
 }
 
 /** Returns the report's path. */
-export async function monitorFraud(keel: Keel, reportDir: string): Promise<string> {
+export async function monitorFraud(keel: Keel, reportDir: string, onRetrain?: (event: RetrainEvent) => void): Promise<string> {
   const t0 = performance.now()
   const deployment = await openDeployment(keel, { name: 'fraud' }, { pollMs: 0 })
   const version = deployment.champion().version
@@ -70,7 +70,19 @@ export async function monitorFraud(keel: Keel, reportDir: string): Promise<strin
     window: { kind: 'count', size: PHASE_ROWS },
     drift: { shareThreshold: 0.25 },
     // Rerunning the example within a minute shows the cooldown instead of a second alert.
-    rules: [{ name: 'fraud-input-drift', metric: 'drift.share', comparison: '>=', threshold: 0.25, severity: 'critical', cooldownMs: 60_000, actions: [] }],
+    rules: [
+      {
+        name: 'fraud-input-drift',
+        metric: 'drift.share',
+        comparison: '>=',
+        threshold: 0.25,
+        severity: 'critical',
+        cooldownMs: 60_000,
+        // Firing emits a `monitoring.retrain` event for the `retraining` pipeline (examples/fraud/pipelines.ts).
+        actions: [{ kind: 'retrain', pipeline: 'retraining' }],
+      },
+    ],
+    ...(onRetrain === undefined ? {} : { onRetrain }),
   })
   for (const w of run.windows) {
     const drifted = w.drift?.columns.filter((c) => c.drifted).map((c) => c.column) ?? []

@@ -10,6 +10,8 @@ import { runsCommand } from './commands/runs.js'
 import { serveCommand } from './commands/serve.js'
 import { serverCommand } from './commands/server.js'
 import { trainCommand } from './commands/train.js'
+import { pipelineCommand } from './commands/pipeline.js'
+import { workerCommand } from './commands/worker.js'
 import type { CommandContext } from './options.js'
 import type { CliIo } from './output.js'
 
@@ -68,7 +70,7 @@ Examples:
   $ keel models alias set fraud champion 3 --store http://localhost:5000
 `,
   )
-  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), trainCommand(ctx), predictCommand(ctx), serveCommand(ctx), monitorCommand(ctx), gcCommand(ctx)]) {
+  for (const command of [serverCommand(ctx), experimentsCommand(ctx), runsCommand(ctx), modelsCommand(ctx), trainCommand(ctx), predictCommand(ctx), serveCommand(ctx), monitorCommand(ctx), pipelineCommand(ctx), workerCommand(ctx), gcCommand(ctx)]) {
     program.addCommand(command)
   }
   // Subcommands inherit the output and error handling, so their usage errors also come back as codes.

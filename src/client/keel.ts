@@ -7,6 +7,7 @@ import { systemClock } from '../core/clock.js'
 import { invalidParameter, isKeelError } from '../core/errors.js'
 import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
+import type { PipelineStore } from '../pipelines/types.js'
 import { captureEnvironment, gitCommit } from '../registry/environment.js'
 import type { Registry } from '../registry/registry.js'
 import type { Lineage, ModelVersion, Tag } from '../registry/types.js'
@@ -76,6 +77,8 @@ export class Keel {
   readonly predictions: PredictionStore
   /** Delayed labels (feedback) and fired alerts of monitored models. */
   readonly monitoring: MonitoringStore
+  /** Durable pipeline run state (what `keel pipeline list|show|logs` read). */
+  readonly pipelines: PipelineStore
   readonly stores: Stores
   private readonly clock: Clock
   private readonly cwd: string
@@ -96,6 +99,7 @@ export class Keel {
     this.artifacts = stores.artifacts
     this.predictions = stores.predictions
     this.monitoring = stores.monitoring
+    this.pipelines = stores.pipelines
     this.options = options
     this.clock = options.clock ?? systemClock
     this.cwd = options.cwd ?? process.cwd()

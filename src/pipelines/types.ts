@@ -69,6 +69,11 @@ export interface StepSpec {
   when?: { input: string }
   /** Reuse a previous success with the same cache key (default true). */
   cache?: boolean
+  /**
+   * Fan-out: the named input receives a list; the engine runs the step once per item (that input bound to the
+   * item) and collects each output into a list in item order. Fan-in is a later step taking such a list ('json').
+   */
+  foreach?: { input: string }
 }
 
 export interface PipelineDefinition {
@@ -154,4 +159,10 @@ export interface StepJob {
   trackingRunId: string
 }
 
-export type StepOutcome = { ok: true; outputs: Record<string, StepValue>; worker: string } | { ok: false; error: string; retryable: boolean; worker: string }
+/**
+ * `starts`: every worker that started this attempt, in order, when the executor knows (BullMQ: a worker that died
+ * mid-step and the one that reran it after the stall check); the engine records the earlier ones as interrupted.
+ */
+export type StepOutcome = ({ ok: true; outputs: Record<string, StepValue>; worker: string } | { ok: false; error: string; retryable: boolean; worker: string }) & {
+  starts?: Array<{ worker: string; startedAt: number }>
+}

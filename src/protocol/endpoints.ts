@@ -2,6 +2,7 @@ import type { Endpoint } from './endpoint.js'
 import { keelEndpoints } from './keel-endpoints.js'
 import { artifactEndpoints, loggedModelEndpoints } from './logged-model-endpoints.js'
 import { monitoringEndpoints } from './monitoring-endpoints.js'
+import { pipelineEndpoints } from './pipeline-endpoints.js'
 import { predictionEndpoints } from './prediction-endpoints.js'
 import { registryEndpoints, webhookEndpoints } from './registry-endpoints.js'
 import { trackingEndpoints } from './tracking-endpoints.js'
@@ -19,6 +20,7 @@ export const ENDPOINTS = {
   ...keelEndpoints,
   ...predictionEndpoints,
   ...monitoringEndpoints,
+  ...pipelineEndpoints,
 }
 
 export type EndpointName = keyof typeof ENDPOINTS

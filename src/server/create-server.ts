@@ -8,6 +8,7 @@ import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
 import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
+import type { PipelineStore } from '../pipelines/types.js'
 import type { Registry } from '../registry/registry.js'
 import { WebhookDispatcher, fetchSender } from '../registry/webhook-dispatcher.js'
 import type { Tracking } from '../tracking/tracking.js'
@@ -19,6 +20,7 @@ import { loggedModelRoutes } from './routes/logged-models.js'
 import { metricRoutes } from './routes/metrics.js'
 import { miscRoutes } from './routes/misc.js'
 import { monitoringRoutes } from './routes/monitoring.js'
+import { pipelineRoutes } from './routes/pipelines.js'
 import { predictionRoutes } from './routes/predictions.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
@@ -42,6 +44,8 @@ export interface ServerOptions {
   predictions?: PredictionStore
   /** Where `/api/keel/v1/feedback` and `/alerts` read and write; without one those routes answer NOT_IMPLEMENTED. */
   monitoring?: MonitoringStore
+  /** Where `/api/keel/v1/pipelines/...` reads and writes run state; without one those routes answer NOT_IMPLEMENTED. */
+  pipelines?: PipelineStore
   logger?: Logger
   clock?: Clock
   limits?: ServerLimits
@@ -114,6 +118,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   keelRoutes(app, ctx)
   predictionRoutes(app, options.predictions)
   monitoringRoutes(app, options.monitoring, clock)
+  pipelineRoutes(app, options.pipelines)
   miscRoutes(app, ctx)
 
   await app.ready()

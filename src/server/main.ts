@@ -66,6 +66,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       artifacts: stores.artifacts,
       predictions: stores.predictions,
       monitoring: stores.monitoring,
+      pipelines: stores.pipelines,
       logger,
       version,
       ...(options.limits === undefined ? {} : { limits: options.limits }),

@@ -6,11 +6,13 @@ import { systemClock } from '../core/clock.js'
 import { invalidParameter } from '../core/errors.js'
 import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import type { PredictionStore } from '../monitoring/prediction-store.js'
+import type { PipelineStore } from '../pipelines/types.js'
 import { Registry } from '../registry/registry.js'
 import { Tracking } from '../tracking/tracking.js'
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js'
 import { HttpArtifactStore } from './http/http-artifact-store.js'
 import { HttpMonitoringStore } from './http/http-monitoring-store.js'
+import { HttpPipelineStore } from './http/http-pipeline-store.js'
 import { HttpPredictionStore } from './http/http-prediction-store.js'
 import { HttpRegistryStore } from './http/http-registry-store.js'
 import { HttpTrackingStore } from './http/http-tracking-store.js'
@@ -20,6 +22,7 @@ import { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations/index.j
 import { PostgresDriver } from './postgres/postgres-driver.js'
 import { migrate } from './sql/migrate.js'
 import { SqlMonitoringStore } from './sql/monitoring/sql-monitoring-store.js'
+import { SqlPipelineStore } from './sql/pipelines/sql-pipeline-store.js'
 import { SqlPredictionStore } from './sql/predictions/sql-prediction-store.js'
 import { SqlRegistryStore } from './sql/registry/sql-registry-store.js'
 import type { SqlDriver } from './sql/sql-driver.js'
@@ -65,6 +68,8 @@ export interface Stores {
   predictions: PredictionStore
   /** Delayed labels (feedback) and fired alerts. */
   monitoring: MonitoringStore
+  /** Durable pipeline run state: runs, steps (compare-and-set), logs. */
+  pipelines: PipelineStore
   /** The URI the stores were opened from (credentials removed). */
   uri: string
   /** Purges deleted runs/experiments and their artifacts, where the artifacts live (locally, or on the server). */
@@ -122,6 +127,7 @@ export async function openStores(uri: string, options: OpenStoresOptions = {}): 
   const artifacts = new FsArtifactStore({ root: options.artifactsRoot ?? defaultRoot, clock })
   const predictions = new SqlPredictionStore(driver)
   const monitoring = new SqlMonitoringStore(driver)
+  const pipelines = new SqlPipelineStore(driver, { clock })
   let closed = false
   return {
     tracking,
@@ -129,6 +135,7 @@ export async function openStores(uri: string, options: OpenStoresOptions = {}): 
     artifacts,
     predictions,
     monitoring,
+    pipelines,
     uri: redact(uri),
     async collectGarbage(gc = {}) {
       const input: Parameters<typeof collectTrackingGarbage>[0] = {
@@ -161,6 +168,7 @@ function openHttpStores(baseUrl: string, options: OpenStoresOptions, clock: Cloc
     artifacts,
     predictions: new HttpPredictionStore(transport),
     monitoring: new HttpMonitoringStore(transport),
+    pipelines: new HttpPipelineStore(transport),
     uri: redact(baseUrl),
     collectGarbage: (gc = {}) => trackingStore.collectGarbage(gc),
     close: () => transport.close(),

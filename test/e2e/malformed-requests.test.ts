@@ -79,6 +79,28 @@ function wireAlert(id: string, extra: Record<string, unknown> = {}): Record<stri
   }
 }
 
+/** A valid pipeline run on the wire. */
+function wirePipelineRun(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    pipeline: 'fraud-training',
+    definition_digest: 'sha256:def',
+    params: { rows: 10, region: 'EU' },
+    status: 'running',
+    tracking_run_id: `tr-${id}`,
+    created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000,
+    ...extra,
+  }
+}
+
+/** A valid pipeline step on the wire. */
+function wireStep(runId: string, step: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { run_id: runId, step, status: 'pending', attempt: 0, cache_key: `key-${step}`, cache_reason: 'no previous run', attempts: [], ...extra }
+}
+
+const PIPELINE_RUN = 'prun-1'
+
 async function seedStores(): Promise<Seed> {
   const { experiment_id: experimentId } = await ok('POST', `${API}/experiments/create`, { name: 'seeded', tags: [{ key: 'team', value: 'risk' }] })
   const run = await ok('POST', `${API}/runs/create`, { experiment_id: experimentId, run_name: 'seeded-run', start_time: 5 })
@@ -110,6 +132,14 @@ async function seedStores(): Promise<Seed> {
   await ok('POST', `${PREDICTIONS}/batch`, { predictions: Array.from({ length: 5 }, (_, i) => wirePrediction(i)) })
   await ok('POST', `${KEEL}/feedback`, { feedback: [{ prediction_id: 'pred-0', outcome: 1 }, { prediction_id: 'pred-1', outcome: 0 }] })
   await ok('POST', `${KEEL}/alerts`, { alert: wireAlert('alert-1') })
+  await ok('POST', `${KEEL}/pipelines/runs`, {
+    run: wirePipelineRun(PIPELINE_RUN),
+    steps: [
+      wireStep(PIPELINE_RUN, 'ingest', { status: 'succeeded', attempt: 1, outputs: { rows: 10 }, worker: 'local', started_at: 1, finished_at: 2, attempts: [{ attempt: 1, worker: 'local', started_at: 1, finished_at: 2 }] }),
+      wireStep(PIPELINE_RUN, 'train'),
+    ],
+  })
+  await ok('POST', `${KEEL}/pipelines/logs`, { run_id: PIPELINE_RUN, step: 'ingest', line: 'read 10 rows', at: 2 })
   return { experimentId, runId, loggedModelId: logged.model.info.model_id, webhookId: webhook.webhook.webhook_id, root }
 }
 
@@ -151,6 +181,15 @@ async function snapshot(): Promise<unknown> {
   if (monitoring === undefined) throw new Error('the test server has no monitoring store')
   const feedback = await monitoring.listFeedback({ maxResults: 50_000 })
   const alerts = await monitoring.listAlerts({ maxResults: 50_000 })
+  const pipelineStore = server.pipelines
+  if (pipelineStore === undefined) throw new Error('the test server has no pipeline store')
+  const pipelineRuns = await pipelineStore.listRuns({ maxResults: 10_000 })
+  const pipelineSteps = []
+  const pipelineLogs = []
+  for (const run of pipelineRuns) {
+    pipelineSteps.push(await pipelineStore.getSteps(run.id))
+    pipelineLogs.push(await pipelineStore.logs(run.id))
+  }
   return {
     experiments,
     runs,
@@ -164,6 +203,9 @@ async function snapshot(): Promise<unknown> {
     predictions,
     feedback,
     alerts,
+    pipelineRuns,
+    pipelineSteps,
+    pipelineLogs,
     artifacts: await listTree(''),
   }
 }
@@ -252,6 +294,15 @@ function validMessages(s: Seed): Record<EndpointName, Record<string, unknown>> {
     appendAlert: { alert: wireAlert('alert-2') },
     lastAlert: { rule: 'psi-high', model: 'seeded-model' },
     listAlerts: { model: 'seeded-model', rule: 'psi-high', from: 1, to: 2_000_000_000_000, max_results: 10 },
+    createPipelineRun: { run: wirePipelineRun('prun-2'), steps: [wireStep('prun-2', 'a')] },
+    getPipelineRun: { run_id: PIPELINE_RUN },
+    listPipelineRuns: { pipeline: 'fraud-training', status: 'running', max_results: 10 },
+    setPipelineRunStatus: { run_id: PIPELINE_RUN, status: 'failed', error: 'boom' },
+    getPipelineSteps: { run_id: PIPELINE_RUN },
+    updatePipelineStep: { step: wireStep(PIPELINE_RUN, 'train', { status: 'running', attempt: 1 }), expected: ['pending'] },
+    findCachedPipelineStep: { cache_key: 'key-ingest' },
+    appendPipelineLog: { run_id: PIPELINE_RUN, step: 'train', line: 'hello', at: 3 },
+    pipelineLogs: { run_id: PIPELINE_RUN, step: 'ingest' },
   }
 }
 
@@ -400,6 +451,10 @@ const UNKNOWN: Partial<Record<EndpointName, Record<string, unknown>>> = {
   testWebhook: { webhook_id: 'wh-nope' },
   webhookDeliveries: { webhook_id: 'wh-nope' },
   collectGarbage: { run_ids: [UNKNOWN_RUN] },
+  getPipelineRun: { run_id: 'prun-nope' },
+  setPipelineRunStatus: { run_id: 'prun-nope' },
+  appendPipelineLog: { run_id: 'prun-nope' },
+  updatePipelineStep: { step: wireStep('prun-nope', 'train', { status: 'running', attempt: 1 }) },
 }
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64url')
@@ -416,7 +471,7 @@ const PAGED: EndpointName[] = [
   'listFeedback',
   'listAlerts',
 ]
-const SIZED: EndpointName[] = [...PAGED, 'getMetricHistoryBulkInterval', 'webhookDeliveries', 'sampledMetrics']
+const SIZED: EndpointName[] = [...PAGED, 'getMetricHistoryBulkInterval', 'webhookDeliveries', 'sampledMetrics', 'listPipelineRuns']
 const FILTERS: Partial<Record<EndpointName, string[]>> = {
   searchExperiments: ["name = ", "name ~ 'x'", "name = 'a' OR name = 'b'", "'unterminated", 'creation_time > soon', 'tags.x > 3 AND'],
   searchRuns: [
@@ -551,6 +606,25 @@ function specificCases(s: Seed, valid: Record<EndpointName, Record<string, unkno
     ['lastAlert', { rule: '', model: 'seeded-model' }, 'empty rule'],
     ['listAlerts', { from: 10, to: 5 }, 'from after to'],
     ['listAlerts', { from: 'yesterday' }, 'from as word'],
+    ['createPipelineRun', { run: wirePipelineRun(PIPELINE_RUN), steps: [] }, 'run id already stored'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a'), wireStep('prun-3', 'a')] }, 'duplicate step names'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a'), wireStep('prun-other', 'b')] }, 'step of another run'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3', { status: 'exploded' }), steps: [] }, 'unknown run status'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3', { params: [1, 2] }), steps: [] }, 'params a list'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3', { created_at: -1 }), steps: [] }, 'negative created_at'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3', { id: '' }), steps: [] }, 'empty id'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a', { status: 'done' })] }, 'unknown step status'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a', { outputs: 'yes' })] }, 'outputs a string'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a', { attempts: [{ attempt: 0, worker: 'w', started_at: 1 }] })] }, 'attempt 0'],
+    ['createPipelineRun', { run: wirePipelineRun('prun-3'), steps: [wireStep('prun-3', 'a', { attempt: 1.5 })] }, 'fractional attempt'],
+    ['setPipelineRunStatus', { run_id: PIPELINE_RUN, status: 'done' }, 'unknown status'],
+    ['updatePipelineStep', { step: wireStep(PIPELINE_RUN, 'nope', { status: 'running' }), expected: ['pending'] }, 'unknown step'],
+    ['updatePipelineStep', { step: wireStep(PIPELINE_RUN, 'train', { status: 'running' }), expected: [] }, 'no expected status'],
+    ['updatePipelineStep', { step: wireStep(PIPELINE_RUN, 'train', { status: 'running' }), expected: ['waiting'] }, 'unknown expected status'],
+    ['listPipelineRuns', { status: 'exploded' }, 'unknown status'],
+    ['appendPipelineLog', { run_id: PIPELINE_RUN, step: 'train', line: 'x', at: 'now' }, 'at as word'],
+    ['appendPipelineLog', { run_id: PIPELINE_RUN, step: 'train', line: 'x', at: -5 }, 'negative at'],
+    ['findCachedPipelineStep', { cache_key: '' }, 'empty cache key'],
   ]
   for (const [name, message, label] of more) cases.push(request(ep(name), ep(name).method, message, `${name}: ${label}`))
 

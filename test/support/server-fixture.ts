@@ -3,6 +3,7 @@ import { manualClock } from '../../src/core/clock.js'
 import type { Clock } from '../../src/core/clock.js'
 import type { MonitoringStore } from '../../src/monitoring/monitoring-store.js'
 import type { PredictionStore } from '../../src/monitoring/prediction-store.js'
+import type { PipelineStore } from '../../src/pipelines/types.js'
 import { Registry } from '../../src/registry/registry.js'
 import type { WebhookTestResult } from '../../src/registry/webhook-dispatcher.js'
 import { createServer } from '../../src/server/create-server.js'
@@ -12,6 +13,7 @@ import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/store/postgres/migr
 import { PostgresDriver } from '../../src/store/postgres/postgres-driver.js'
 import { migrate } from '../../src/store/sql/migrate.js'
 import { SqlMonitoringStore } from '../../src/store/sql/monitoring/sql-monitoring-store.js'
+import { SqlPipelineStore } from '../../src/store/sql/pipelines/sql-pipeline-store.js'
 import { SqlPredictionStore } from '../../src/store/sql/predictions/sql-prediction-store.js'
 import { SqlRegistryStore } from '../../src/store/sql/registry/sql-registry-store.js'
 import type { SqlDriver } from '../../src/store/sql/sql-driver.js'
@@ -31,6 +33,8 @@ export interface TestServer {
   predictions: PredictionStore | undefined
   /** Likewise the monitoring store (feedback, alerts); undefined with `monitoring: false`. */
   monitoring: MonitoringStore | undefined
+  /** Likewise the pipeline run-state store; undefined with `pipelines: false`. */
+  pipelines: PipelineStore | undefined
   clock: Clock & { advance(ms: number): void }
   /** Webhook ids passed to the fake test sender, in order. */
   webhookTests: string[]
@@ -40,10 +44,10 @@ export interface TestServer {
 /**
  * The real server over real stores: SQLite `:memory:` (or a fresh PostgreSQL database) for tracking, registry
  * and predictions, a temp-dir artifact store and a manual clock. Webhook tests go to a recording fake, never
- * the network. `predictions: false` / `monitoring: false` start a server without that store (its routes answer 501).
+ * the network. `predictions: false` / `monitoring: false` / `pipelines: false` start a server without that store (its routes answer 501).
  */
 export async function startTestServer(
-  options: { store?: 'sqlite' | 'postgres'; predictions?: boolean; monitoring?: boolean; server?: Partial<ServerOptions> } = {},
+  options: { store?: 'sqlite' | 'postgres'; predictions?: boolean; monitoring?: boolean; pipelines?: boolean; server?: Partial<ServerOptions> } = {},
 ): Promise<TestServer> {
   let driver: SqlDriver
   if (options.store === 'postgres') {
@@ -58,6 +62,7 @@ export async function startTestServer(
   const registry = new Registry(new SqlRegistryStore(driver, { clock }), { clock })
   const predictions = options.server?.predictions ?? (options.predictions === false ? undefined : new SqlPredictionStore(driver))
   const monitoring = options.server?.monitoring ?? (options.monitoring === false ? undefined : new SqlMonitoringStore(driver))
+  const pipelines = options.server?.pipelines ?? (options.pipelines === false ? undefined : new SqlPipelineStore(driver, { clock }))
   const dir = tempDir('keel-server-')
   const artifacts = new FsArtifactStore({ root: dir.path, gcGraceMs: 0 })
   const webhookTests: string[] = []
@@ -67,6 +72,7 @@ export async function startTestServer(
     artifacts,
     ...(predictions === undefined ? {} : { predictions }),
     ...(monitoring === undefined ? {} : { monitoring }),
+    ...(pipelines === undefined ? {} : { pipelines }),
     clock,
     version: '9.9.9-test',
     webhooks: {
@@ -85,6 +91,7 @@ export async function startTestServer(
     artifacts,
     predictions,
     monitoring,
+    pipelines,
     clock,
     webhookTests,
     close: async () => {
