@@ -114,6 +114,8 @@ export class RunDriver {
       .catch((error: unknown) => this.abandon(error))
       .finally(() => {
         this.pumping = false
+        // A pass requested after the loop's last check (e.g. a cache hit finishing at once) would otherwise be lost.
+        if (this.again && !this.finished) void this.pump()
       })
   }
 

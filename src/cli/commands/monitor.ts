@@ -17,9 +17,15 @@ import type { MonitorConfig } from '../../monitoring/monitor-config.js'
 import { renderHtmlReport, reportJson } from '../../monitoring/report/index.js'
 import type { FeedbackRecord } from '../../monitoring/types.js'
 import { parseWindowSpec } from '../../monitoring/windows.js'
+import { LocalExecutor } from '../../pipelines/local-executor.js'
+import { PipelineEngine } from '../../pipelines/run-engine.js'
+import { PipelineScheduler } from '../../pipelines/scheduler.js'
+import { StepRegistry } from '../../pipelines/step-registry.js'
+import { builtInSteps } from '../../pipelines/steps/index.js'
 import { examples, parseDuration, positiveInt, resolveOpenOptions, resolveStoreUri, withStoreOptions } from '../options.js'
 import type { CommandContext, StoreOptions } from '../options.js'
 import { formatTime, Output } from '../output.js'
+import { loadPipelines } from './pipeline.js'
 
 interface RunOptions extends StoreOptions {
   model?: string
@@ -97,19 +103,21 @@ function watchCommand(ctx: CommandContext): Command {
       .description('run the monitor on a schedule: each run reads the windows completed since the last')
       .requiredOption('--config <file>', 'the monitor config (YAML or JSON)')
       .option('--every <duration>', 'time between runs (default 60s)', parseDuration, 60_000)
-      .option('--max-runs <n>', 'stop after this many runs (default: until interrupted)', positiveInt),
+      .option('--max-runs <n>', 'stop after this many runs (default: until interrupted)', positiveInt)
+      .option('--pipelines <file>', 'pipeline module: an alert\'s retrain action starts the named pipeline (triggers: monitoring.retrain) in this process'),
   )
-  examples(command, ['keel monitor watch --config monitor.yaml --every 5m'])
+  examples(command, ['keel monitor watch --config monitor.yaml --every 5m', 'keel monitor watch --config monitor.yaml --pipelines examples/fraud/pipelines.ts'])
   command.addHelpText(
     'after',
     '\nTime windows: each run evaluates the windows that ended since the previous run (the first run: the last\n' +
       'complete window, or from `lookback`/`from` in the config). Count windows: only complete windows; the\n' +
       'partial tail is read again next time.\n',
   )
-  return command.action(async (options: StoreOptions & { config: string; every: number; maxRuns?: number }) => {
+  return command.action(async (options: StoreOptions & { config: string; every: number; maxRuns?: number; pipelines?: string }) => {
     if (options.every < 1) throw new InvalidArgumentError('--every must be positive.')
     const config = readMonitorConfig(options.config, ctx.io.env)
     await withKeel(ctx, options, async (keel, out) => {
+      const retrain = options.pipelines === undefined ? undefined : await retrainConsumer(keel, options.pipelines, ctx, out)
       const spec = config.window
       const now = Date.now()
       // First run: the last complete time window (or `lookback`), for count windows the last day.
@@ -119,7 +127,7 @@ function watchCommand(ctx: CommandContext): Command {
         const at = Date.now()
         const to = spec.kind === 'time' ? Math.floor(at / spec.size) * spec.size : at
         if (to > from) {
-          const run = await runMonitor(keel, { ...monitorOptions(config, {}, ctx), from, to, keepIncomplete: false })
+          const run = await runMonitor(keel, { ...monitorOptions(config, {}, ctx), from, to, keepIncomplete: false, ...(retrain === undefined ? {} : { onRetrain: retrain.onRetrain }) })
           out.note(`${formatTime(at)}  ${run.windows.length} window(s), ${run.alerts.length} alert(s)`)
           for (const alert of run.alerts) out.note(`  alert ${alert.rule}: ${alert.metric} = ${alert.value} (window ${alert.window.index})`)
           const last = run.windows[run.windows.length - 1]
@@ -128,8 +136,36 @@ function watchCommand(ctx: CommandContext): Command {
         }
         if (i + 1 < maxRuns) await new Promise((resolve) => setTimeout(resolve, options.every))
       }
+      await retrain?.close()
     })
   })
+}
+
+/** `--pipelines`: retrain events start pipelines in this process; `close` waits for them, then stops the engine. */
+async function retrainConsumer(keel: Keel, file: string, ctx: CommandContext, out: Output): Promise<{ onRetrain: NonNullable<MonitorOptions['onRetrain']>; close: () => Promise<void> }> {
+  const registry = builtInSteps(new StepRegistry())
+  const definitions = [...(await loadPipelines(file, registry, ctx.io)).values()]
+  const engine = new PipelineEngine(keel, registry, new LocalExecutor(keel, registry))
+  const runs: string[] = []
+  const scheduler = new PipelineScheduler(engine, definitions, {
+    store: keel.pipelines,
+    onStart: (start) => {
+      if (start.runId !== undefined) runs.push(start.runId)
+      out.note(`  ${start.runId === undefined ? `retrain of ${start.pipeline} skipped: ${start.skipped ?? ''}` : `retrain: pipeline ${start.pipeline} run ${start.runId} started`}`)
+    },
+  })
+  return {
+    onRetrain: async (event) => void (await scheduler.onEvent(event)),
+    close: async () => {
+      await scheduler.stop()
+      for (const id of runs) {
+        const run = await engine.wait(id)
+        out.note(`  pipeline ${run.pipeline} run ${run.id}: ${run.status}`)
+        if (run.status !== 'succeeded') ctx.exitCode = 1
+      }
+      await engine.close()
+    },
+  }
 }
 
 function alertsCommand(ctx: CommandContext): Command {

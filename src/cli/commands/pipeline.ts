@@ -16,11 +16,12 @@ import { examples, positiveInt, resolveOpenOptions, resolveStoreUri, withStoreOp
 import type { CommandContext, StoreOptions } from '../options.js'
 import { Output } from '../output.js'
 import type { CliIo } from '../output.js'
+import { scheduleCommand, triggerCommand } from './pipeline-schedule.js'
 
 /** Looked for in the working directory when `--file` is not given. */
 export const DEFAULT_PIPELINE_FILES = ['keel.pipelines.ts', 'keel.pipelines.js', 'keel.pipelines.mjs'] as const
 
-interface EngineCliOptions extends StoreOptions {
+export interface EngineCliOptions extends StoreOptions {
   file?: string
   executor: 'local' | 'bullmq'
   redis?: string
@@ -151,10 +152,12 @@ export function pipelineCommand(ctx: CommandContext): Command {
         })
       }),
   )
+  pipeline.addCommand(scheduleCommand(ctx, engineOptions))
+  pipeline.addCommand(triggerCommand(ctx, engineOptions))
   return pipeline
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
 
@@ -190,14 +193,14 @@ async function withKeel(ctx: CommandContext, options: StoreOptions, fn: (keel: K
   }
 }
 
-interface EngineScope {
+export interface EngineScope {
   keel: Keel
   engine: PipelineEngine
   pipelines: Map<string, PipelineDefinition>
   out: Output
 }
 
-async function withEngine(ctx: CommandContext, options: EngineCliOptions, fn: (scope: EngineScope) => Promise<void>): Promise<void> {
+export async function withEngine(ctx: CommandContext, options: EngineCliOptions, fn: (scope: EngineScope) => Promise<void>): Promise<void> {
   const registry = builtInSteps(new StepRegistry())
   const pipelines = await loadPipelines(options.file, registry, ctx.io)
   const keel = await Keel.open(resolveStoreUri(options, ctx.io.env), resolveOpenOptions(options, ctx.io.env))
