@@ -2,8 +2,8 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema }
 import type { FileMetaData, SchemaElement } from 'hyparquet'
 import { invalidParameter, notFound } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
-import { FrameBuilder, T_CATEGORY } from './frame-builder.js'
-import { parseDateTimeString } from './parse-datetime.js'
+import { FrameBuilder } from './frame-builder.js'
+import { parquetColumnType, storeParquetValue } from './parquet-reader.js'
 import { normaliseSchemaType, selectColumns } from './read-options.js'
 import type { ColumnType, ReadProgress, SchemaType } from './read-options.js'
 
@@ -72,7 +72,7 @@ export async function* parquetBatches(path: string, options: ParquetBatchOptions
           const c = index.get(columnName)
           if (c === undefined) return
           // Chunks may cover more than the requested rows (whole pages); keep [start, end) only.
-          for (let r = Math.max(rowStart, start); r < Math.min(rowEnd, end); r++) store(builder, c, r - start, r, columnData[r - rowStart])
+          for (let r = Math.max(rowStart, start); r < Math.min(rowEnd, end); r++) storeParquetValue(builder, c, r - start, r, columnData[r - rowStart])
         },
       })
       builder.rows = end - start
@@ -86,56 +86,4 @@ export async function* parquetBatches(path: string, options: ParquetBatchOptions
     const builder = new FrameBuilder(names, types, names.map(() => 1), 0, {})
     yield builder.finish()
   }
-}
-
-/** As `readParquet`: Parquet physical/logical types to keel column types. */
-function parquetColumnType(element: SchemaElement): ColumnType {
-  const logical = element.logical_type?.type
-  const converted = element.converted_type
-  if (logical === 'TIMESTAMP' || logical === 'DATE' || converted === 'DATE' || converted === 'TIMESTAMP_MILLIS' || converted === 'TIMESTAMP_MICROS' || element.type === 'INT96') {
-    return 'datetime'
-  }
-  if (logical === 'STRING' || logical === 'ENUM' || logical === 'JSON' || converted === 'UTF8' || converted === 'ENUM' || converted === 'JSON') return 'category'
-  if (converted === 'DECIMAL' || logical === 'DECIMAL') return 'float'
-  switch (element.type) {
-    case 'BOOLEAN':
-      return 'bool'
-    case 'INT32':
-    case 'INT64':
-      return 'int'
-    case 'FLOAT':
-    case 'DOUBLE':
-      return 'float'
-    case 'BYTE_ARRAY':
-      return 'category'
-    default:
-      throw invalidParameter(`Parquet column '${element.name}' has type ${String(element.type)}, which keel cannot read.`)
-  }
-}
-
-function store(b: FrameBuilder, c: number, r: number, fileRow: number, v: unknown): void {
-  const categorical = b.types[c] === T_CATEGORY
-  if (v === null || v === undefined) {
-    if (categorical) b.codes[c]![r] = -1
-    else b.values[c]![r] = Number.NaN
-    return
-  }
-  if (categorical) {
-    b.codes[c]![r] = b.code(c, v instanceof Date ? v.toISOString() : String(v))
-    return
-  }
-  let x: number
-  if (typeof v === 'number') x = v
-  else if (typeof v === 'bigint') x = Number(v)
-  else if (typeof v === 'boolean') x = v ? 1 : 0
-  else if (v instanceof Date) x = v.getTime()
-  else if (typeof v === 'string') x = b.typeOf(c) === 'datetime' ? parseDateTimeString(v) : v.trim() === '' ? Number.NaN : Number(v)
-  else x = Number.NaN
-  if (Number.isNaN(x) && typeof v !== 'number') {
-    throw invalidParameter(`Parquet column '${b.names[c]!}' row ${fileRow + 1} has the value '${String(v).slice(0, 60)}', which is not a ${b.typeOf(c)}; fix the data.`, {
-      column: b.names[c]!,
-      row: fileRow + 1,
-    })
-  }
-  b.values[c]![r] = x
 }

@@ -53,7 +53,7 @@ export async function readParquet(path: string, options: ParquetReadOptions = {}
       const c = index.get(columnName)
       if (c === undefined) return
       const end = Math.min(rowEnd, rows)
-      for (let r = rowStart; r < end; r++) store(builder, c, r, columnData[r - rowStart])
+      for (let r = rowStart; r < end; r++) storeParquetValue(builder, c, r, r, columnData[r - rowStart])
       if (c === names.length - 1 && end > done) {
         done = end
         options.onProgress?.({ bytes: Math.round((file.byteLength * done) / Math.max(rows, 1)), totalBytes: file.byteLength, rows: done })
@@ -64,7 +64,8 @@ export async function readParquet(path: string, options: ParquetReadOptions = {}
   return builder.finish()
 }
 
-function parquetColumnType(element: SchemaElement): ColumnType {
+/** Parquet physical/logical types to keel column types (also used by the batch reader, parquet-batches.ts). */
+export function parquetColumnType(element: SchemaElement): ColumnType {
   const logical = element.logical_type?.type
   const converted = element.converted_type
   if (logical === 'TIMESTAMP' || logical === 'DATE' || converted === 'DATE' || converted === 'TIMESTAMP_MILLIS' || converted === 'TIMESTAMP_MICROS' || element.type === 'INT96') {
@@ -88,7 +89,8 @@ function parquetColumnType(element: SchemaElement): ColumnType {
   }
 }
 
-function store(b: FrameBuilder, c: number, r: number, v: unknown): void {
+/** Writes one Parquet value into row `r` of the builder; `fileRow` (0-based, in the whole file) names it in errors. */
+export function storeParquetValue(b: FrameBuilder, c: number, r: number, fileRow: number, v: unknown): void {
   const categorical = b.types[c] === T_CATEGORY
   if (v === null || v === undefined) {
     if (categorical) b.codes[c]![r] = -1
@@ -107,7 +109,10 @@ function store(b: FrameBuilder, c: number, r: number, v: unknown): void {
   else if (typeof v === 'string') x = b.typeOf(c) === 'datetime' ? parseDateTimeString(v) : v.trim() === '' ? Number.NaN : Number(v)
   else x = Number.NaN
   if (Number.isNaN(x) && typeof v !== 'number') {
-    throw invalidParameter(`Parquet column '${b.names[c]!}' row ${r + 1} has the value '${String(v).slice(0, 60)}', which is not a ${b.typeOf(c)}; read it as 'category'.`)
+    throw invalidParameter(
+      `Parquet column '${b.names[c]!}' row ${fileRow + 1} has the value '${String(v).slice(0, 60)}', which is not a ${b.typeOf(c)}; fix the data, or read the column as 'category'.`,
+      { column: b.names[c]!, row: fileRow + 1 },
+    )
   }
   b.values[c]![r] = x
 }
