@@ -1,5 +1,5 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet'
-import type { FileMetaData, SchemaElement } from 'hyparquet'
+import type { FileMetaData } from 'hyparquet'
 import { invalidParameter, notFound } from '../core/errors.js'
 import type { Frame } from '../core/frame.js'
 import { FrameBuilder } from './frame-builder.js'
