@@ -1,100 +1,46 @@
-import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { Keel } from '../../src/client/keel.js'
 import { manualClock } from '../../src/core/clock.js'
-import { Registry } from '../../src/registry/registry.js'
-import { createServer } from '../../src/server/create-server.js'
-import { FsArtifactStore } from '../../src/store/artifacts/fs-artifact-store.js'
 import { HttpMonitoringStore } from '../../src/store/http/http-monitoring-store.js'
-import { HttpTransport } from '../../src/store/http/http-transport.js'
 import { openStores } from '../../src/store/open-stores.js'
-import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
-import { PostgresDriver } from '../../src/store/postgres/postgres-driver.js'
-import { migrate } from '../../src/store/sql/migrate.js'
 import { SqlMonitoringStore } from '../../src/store/sql/monitoring/sql-monitoring-store.js'
 import { SqlPredictionStore } from '../../src/store/sql/predictions/sql-prediction-store.js'
-import { SqlRegistryStore } from '../../src/store/sql/registry/sql-registry-store.js'
 import type { SqlDriver } from '../../src/store/sql/sql-driver.js'
-import { SqlTrackingStore } from '../../src/store/sql/tracking/sql-tracking-store.js'
-import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.js'
-import { SqliteDriver } from '../../src/store/sqlite/sqlite-driver.js'
-import { Tracking } from '../../src/tracking/tracking.js'
-import { POSTGRES_URL, freshPostgresDatabase } from '../support/postgres.js'
+import { POSTGRES_URL } from '../support/postgres.js'
 import { tempDir } from '../support/temp-dir.js'
+import { keelServerOver, postgresDatabase, servedSqliteDatabase, sqliteFileDatabase, sqliteMemoryDatabase } from '../support/sql-store-harness.js'
+import type { ExtraStores, MigratedDatabase } from '../support/sql-store-harness.js'
 import { RECEIVED_AT, describeMonitoringStore } from './monitoring-store.contract.js'
 import type { MonitoringStoreHarness } from './monitoring-store.contract.js'
 
-async function sqlHarness(driver: SqlDriver, migrations: Parameters<typeof migrate>[1], cleanup: () => Promise<void>): Promise<MonitoringStoreHarness> {
-  await migrate(driver, migrations)
-  return {
-    store: new SqlMonitoringStore(driver),
-    predictions: new SqlPredictionStore(driver),
-    async close() {
-      await driver.close()
-      await cleanup()
-    },
-  }
-}
-
-async function keelServer(driver: SqlDriver, root: string, clock = manualClock(RECEIVED_AT)) {
-  return createServer({
-    tracking: new Tracking(new SqlTrackingStore(driver, { clock }), { clock }),
-    registry: new Registry(new SqlRegistryStore(driver, { clock }), { clock }),
-    artifacts: new FsArtifactStore({ root }),
-    predictions: new SqlPredictionStore(driver),
-    monitoring: new SqlMonitoringStore(driver),
-    clock,
-  })
-}
-
-describeMonitoringStore('SQLite :memory:', () => sqlHarness(new SqliteDriver({ path: ':memory:' }), SQLITE_MIGRATIONS, async () => {}))
-
-describeMonitoringStore('SQLite file', async () => {
-  const dir = tempDir('keel-monitoring-')
-  return sqlHarness(new SqliteDriver({ path: `${dir.path}/keel.db` }), SQLITE_MIGRATIONS, async () => dir.remove())
+const sql = (db: MigratedDatabase): MonitoringStoreHarness => ({
+  store: new SqlMonitoringStore(db.driver),
+  predictions: new SqlPredictionStore(db.driver),
+  close: () => db.close(),
 })
+
+const serverStores = (driver: SqlDriver): ExtraStores => ({ predictions: new SqlPredictionStore(driver), monitoring: new SqlMonitoringStore(driver) })
+
+/** A keel server with the prediction and monitoring stores; its clock stamps received_at. */
+const keelServer = (driver: SqlDriver, root: string) => keelServerOver(driver, root, serverStores(driver), manualClock(RECEIVED_AT))
+
+describeMonitoringStore('SQLite :memory:', async () => sql(await sqliteMemoryDatabase()))
+describeMonitoringStore('SQLite file', async () => sql(await sqliteFileDatabase('keel-monitoring-')))
 
 // The HTTP adapter against a real keel server (createServer over SQLite, listening on 127.0.0.1:0); the
 // server's clock stamps received_at.
 describeMonitoringStore('HTTP against a keel server', async () => {
-  const driver = new SqliteDriver({ path: ':memory:' })
-  await migrate(driver, SQLITE_MIGRATIONS)
-  const dir = tempDir('keel-monitoring-http-')
-  const app = await keelServer(driver, dir.path)
-  const address = await app.listen({ host: '127.0.0.1', port: 0 })
-  const transport = new HttpTransport({ baseUrl: address, maxRetries: 0 })
-  return {
-    store: new HttpMonitoringStore(transport),
-    predictions: new SqlPredictionStore(driver),
-    async close() {
-      await transport.close()
-      await app.close()
-      await driver.close()
-      dir.remove()
-    },
-  }
+  const served = await servedSqliteDatabase('keel-monitoring-http-', serverStores, manualClock(RECEIVED_AT))
+  return { store: new HttpMonitoringStore(served.transport), predictions: new SqlPredictionStore(served.driver), close: () => served.close() }
 })
 
 describe.skipIf(POSTGRES_URL === undefined)('PostgreSQL (set POSTGRES_URL, see scripts/start-postgres.sh)', () => {
-  describeMonitoringStore('PostgreSQL', async () => {
-    const url = await freshPostgresDatabase()
-    const name = new URL(url).pathname.slice(1)
-    return sqlHarness(new PostgresDriver({ connectionString: url, maxConnections: 4 }), POSTGRES_MIGRATIONS, async () => {
-      const admin = new pg.Client({ connectionString: POSTGRES_URL })
-      await admin.connect()
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-      } finally {
-        await admin.end()
-      }
-    })
-  })
+  describeMonitoringStore('PostgreSQL', async () => sql(await postgresDatabase(4)))
 })
 
 describe('monitoring HTTP API', () => {
   it('answers 404, 400 and RESOURCE_ALREADY_EXISTS on the wire, and caps a request at 10,000 outcomes', async () => {
-    const driver = new SqliteDriver({ path: ':memory:' })
-    await migrate(driver, SQLITE_MIGRATIONS)
+    const { driver } = await sqliteMemoryDatabase()
     const dir = tempDir('keel-monitoring-wire-')
     const app = await keelServer(driver, dir.path)
     try {
@@ -135,8 +81,7 @@ describe('wiring', () => {
   it('keel.monitoring is the SQL store of a SQLite URI, and the HTTP store of a keel server URI', async () => {
     const dir = tempDir('keel-monitoring-wiring-')
     const local = await Keel.open(`sqlite:${dir.path}/keel.db`, { cwd: dir.path })
-    const driver = new SqliteDriver({ path: ':memory:' })
-    await migrate(driver, SQLITE_MIGRATIONS)
+    const { driver } = await sqliteMemoryDatabase()
     const app = await keelServer(driver, `${dir.path}/server-artifacts`)
     try {
       expect(local.monitoring).toBeInstanceOf(SqlMonitoringStore)

@@ -1,94 +1,41 @@
-import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { Keel } from '../../src/client/keel.js'
 import { manualClock } from '../../src/core/clock.js'
-import { Registry } from '../../src/registry/registry.js'
-import { createServer } from '../../src/server/create-server.js'
-import { FsArtifactStore } from '../../src/store/artifacts/fs-artifact-store.js'
 import { HttpPipelineStore } from '../../src/store/http/http-pipeline-store.js'
-import { HttpTransport } from '../../src/store/http/http-transport.js'
 import { openStores } from '../../src/store/open-stores.js'
-import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
-import { PostgresDriver } from '../../src/store/postgres/postgres-driver.js'
 import { migrate } from '../../src/store/sql/migrate.js'
 import { SqlPipelineStore } from '../../src/store/sql/pipelines/sql-pipeline-store.js'
-import { SqlRegistryStore } from '../../src/store/sql/registry/sql-registry-store.js'
 import type { SqlDriver } from '../../src/store/sql/sql-driver.js'
-import { SqlTrackingStore } from '../../src/store/sql/tracking/sql-tracking-store.js'
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations/index.js'
 import { SqliteDriver } from '../../src/store/sqlite/sqlite-driver.js'
-import { Tracking } from '../../src/tracking/tracking.js'
-import { POSTGRES_URL, freshPostgresDatabase } from '../support/postgres.js'
+import { POSTGRES_URL } from '../support/postgres.js'
 import { tempDir } from '../support/temp-dir.js'
+import { keelServerOver, postgresDatabase, servedSqliteDatabase, sqliteFileDatabase, sqliteMemoryDatabase } from '../support/sql-store-harness.js'
+import type { MigratedDatabase } from '../support/sql-store-harness.js'
 import { T0, describePipelineStore, runRecord, stepRecord } from './pipeline-store.contract.js'
 import type { PipelineStoreHarness } from './pipeline-store.contract.js'
 
-async function sqlHarness(driver: SqlDriver, migrations: Parameters<typeof migrate>[1], cleanup: () => Promise<void>): Promise<PipelineStoreHarness> {
-  await migrate(driver, migrations)
+function sql(db: MigratedDatabase): PipelineStoreHarness {
   const clock = manualClock(T0)
-  return {
-    store: new SqlPipelineStore(driver, { clock }),
-    clock,
-    async close() {
-      await driver.close()
-      await cleanup()
-    },
-  }
+  return { store: new SqlPipelineStore(db.driver, { clock }), clock, close: () => db.close() }
 }
 
-async function keelServer(driver: SqlDriver, root: string, clock = manualClock(T0)) {
-  return createServer({
-    tracking: new Tracking(new SqlTrackingStore(driver, { clock }), { clock }),
-    registry: new Registry(new SqlRegistryStore(driver, { clock }), { clock }),
-    artifacts: new FsArtifactStore({ root }),
-    pipelines: new SqlPipelineStore(driver, { clock }),
-    clock,
-  })
-}
+const keelServer = (driver: SqlDriver, root: string, clock = manualClock(T0)) =>
+  keelServerOver(driver, root, { pipelines: new SqlPipelineStore(driver, { clock }) }, clock)
 
-describePipelineStore('SQLite :memory:', () => sqlHarness(new SqliteDriver({ path: ':memory:' }), SQLITE_MIGRATIONS, async () => {}))
-
-describePipelineStore('SQLite file', async () => {
-  const dir = tempDir('keel-pipelines-')
-  return sqlHarness(new SqliteDriver({ path: `${dir.path}/keel.db` }), SQLITE_MIGRATIONS, async () => dir.remove())
-})
+describePipelineStore('SQLite :memory:', async () => sql(await sqliteMemoryDatabase()))
+describePipelineStore('SQLite file', async () => sql(await sqliteFileDatabase('keel-pipelines-')))
 
 // The HTTP adapter against a real keel server (createServer over SQLite, listening on 127.0.0.1:0).
 describePipelineStore('HTTP against a keel server', async () => {
-  const driver = new SqliteDriver({ path: ':memory:' })
-  await migrate(driver, SQLITE_MIGRATIONS)
-  const dir = tempDir('keel-pipelines-http-')
   const clock = manualClock(T0)
-  const app = await keelServer(driver, dir.path, clock)
-  const address = await app.listen({ host: '127.0.0.1', port: 0 })
-  const transport = new HttpTransport({ baseUrl: address, maxRetries: 0 })
-  return {
-    store: new HttpPipelineStore(transport),
-    clock,
-    async close() {
-      await transport.close()
-      await app.close()
-      await driver.close()
-      dir.remove()
-    },
-  }
+  const served = await servedSqliteDatabase('keel-pipelines-http-', (driver) => ({ pipelines: new SqlPipelineStore(driver, { clock }) }), clock)
+  return { store: new HttpPipelineStore(served.transport), clock, close: () => served.close() }
 })
 
 describe.skipIf(POSTGRES_URL === undefined)('PostgreSQL (set POSTGRES_URL, see scripts/start-postgres.sh)', () => {
-  describePipelineStore('PostgreSQL', async () => {
-    const url = await freshPostgresDatabase()
-    const name = new URL(url).pathname.slice(1)
-    // Several connections, so the concurrent-updaters test races real transactions.
-    return sqlHarness(new PostgresDriver({ connectionString: url, maxConnections: 6 }), POSTGRES_MIGRATIONS, async () => {
-      const admin = new pg.Client({ connectionString: POSTGRES_URL })
-      await admin.connect()
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-      } finally {
-        await admin.end()
-      }
-    })
-  })
+  // Several connections, so the concurrent-updaters test races real transactions.
+  describePipelineStore('PostgreSQL', async () => sql(await postgresDatabase(6)))
 })
 
 /** Percentile of sorted samples (nearest rank). */
@@ -132,17 +79,10 @@ describe('updateStep speed on SQLite (the engine calls it twice per step)', () =
 
 describe('pipelines HTTP API', () => {
   it('answers 404 for an unknown run, 400 for bad messages, and NOT_IMPLEMENTED without a store', async () => {
-    const driver = new SqliteDriver({ path: ':memory:' })
-    await migrate(driver, SQLITE_MIGRATIONS)
+    const { driver } = await sqliteMemoryDatabase()
     const dir = tempDir('keel-pipelines-wire-')
     const app = await keelServer(driver, dir.path)
-    const clock = manualClock(T0)
-    const bare = await createServer({
-      tracking: new Tracking(new SqlTrackingStore(driver, { clock }), { clock }),
-      registry: new Registry(new SqlRegistryStore(driver, { clock }), { clock }),
-      artifacts: new FsArtifactStore({ root: `${dir.path}/bare` }),
-      clock,
-    })
+    const bare = await keelServerOver(driver, `${dir.path}/bare`, {}, manualClock(T0))
     try {
       const missing = await app.inject({ method: 'GET', url: '/api/keel/v1/pipelines/runs/get?run_id=ghost' })
       expect(missing.statusCode).toBe(404)
@@ -183,8 +123,7 @@ describe('wiring', () => {
   it('keel.pipelines is the SQL store of a SQLite URI, and the HTTP store of a keel server URI', async () => {
     const dir = tempDir('keel-pipelines-wiring-')
     const local = await Keel.open(`sqlite:${dir.path}/keel.db`, { cwd: dir.path })
-    const driver = new SqliteDriver({ path: ':memory:' })
-    await migrate(driver, SQLITE_MIGRATIONS)
+    const { driver } = await sqliteMemoryDatabase()
     const app = await keelServer(driver, `${dir.path}/server-artifacts`)
     try {
       expect(local.pipelines).toBeInstanceOf(SqlPipelineStore)
