@@ -1,3 +1,5 @@
+import type { DriftTestName } from '../types.js'
+import { sharesHistogram, type DriftTest, type TestOutcome } from './drift-test.js'
 import type { CountsPair, NumericPair } from './samples.js'
 
 /**
@@ -133,4 +135,16 @@ export function histogram(values: Float64Array, edges: Float64Array): Float64Arr
     counts[k] = counts[k]! + 1
   }
   return counts
+}
+
+/**
+ * A distance on binned shares, as Evidently's psi, kl_div and jensenshannon: numeric and categorical columns,
+ * default threshold 0.1, drift when the distance is ≥ it; `fillZeroes` replaces empty bins' shares (§1.5).
+ */
+export function binnedDistanceTest(name: DriftTestName, fillZeroes: boolean, distance: (reference: Float64Array, current: Float64Array) => number): DriftTest {
+  const run = (data: NumericPair | CountsPair): TestOutcome => {
+    const b = binnedShares(data, fillZeroes)
+    return { score: distance(b.reference, b.current), histogram: sharesHistogram(b.bins, b.reference, b.current) }
+  }
+  return { name, scoreKind: 'distance', defaultThreshold: 0.1, appliesTo: ['categorical', 'numeric'], rule: '>=', numeric: run, counts: run }
 }

@@ -1,6 +1,5 @@
-import { binnedShares } from './binning.js'
-import { sharesHistogram, type DriftTest, type TestOutcome } from './drift-test.js'
-import type { CountsPair, NumericPair } from './samples.js'
+import { binnedDistanceTest } from './binning.js'
+import type { DriftTest } from './drift-test.js'
 
 /** `scipy.spatial.distance.jensenshannon(p, q)` (natural log): both normalised, √((KL(p‖m) + KL(q‖m))/2). */
 export function jensenShannonDistance(p: Float64Array, q: Float64Array): number {
@@ -29,18 +28,5 @@ export function relEntr(x: number, y: number): number {
   return Number.POSITIVE_INFINITY
 }
 
-function run(data: NumericPair | CountsPair): TestOutcome {
-  const b = binnedShares(data, false)
-  return { score: jensenShannonDistance(b.reference, b.current), histogram: sharesHistogram(b.bins, b.reference, b.current) }
-}
-
 /** Evidently's jensenshannon: on binned shares without zero filling. */
-export const jensenshannon: DriftTest = {
-  name: 'jensenshannon',
-  scoreKind: 'distance',
-  defaultThreshold: 0.1,
-  appliesTo: ['categorical', 'numeric'],
-  rule: '>=',
-  numeric: run,
-  counts: run,
-}
+export const jensenshannon: DriftTest = binnedDistanceTest('jensenshannon', false, jensenShannonDistance)

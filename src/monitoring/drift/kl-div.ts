@@ -1,7 +1,6 @@
-import { binnedShares } from './binning.js'
-import { sharesHistogram, type DriftTest, type TestOutcome } from './drift-test.js'
+import { binnedDistanceTest } from './binning.js'
+import type { DriftTest } from './drift-test.js'
 import { relEntr } from './jensenshannon.js'
-import type { CountsPair, NumericPair } from './samples.js'
 
 /** `scipy.stats.entropy(p, q)`: both normalised, Σ p_i ln(p_i/q_i) = KL(p‖q). */
 export function klDivergence(p: Float64Array, q: Float64Array): number {
@@ -16,18 +15,5 @@ export function klDivergence(p: Float64Array, q: Float64Array): number {
   return sum
 }
 
-function run(data: NumericPair | CountsPair): TestOutcome {
-  const b = binnedShares(data, true)
-  return { score: klDivergence(b.reference, b.current), histogram: sharesHistogram(b.bins, b.reference, b.current) }
-}
-
 /** Evidently's kl_div: KL(ref‖cur) on zero-filled binned shares. */
-export const klDiv: DriftTest = {
-  name: 'kl_div',
-  scoreKind: 'distance',
-  defaultThreshold: 0.1,
-  appliesTo: ['categorical', 'numeric'],
-  rule: '>=',
-  numeric: run,
-  counts: run,
-}
+export const klDiv: DriftTest = binnedDistanceTest('kl_div', true, klDivergence)
