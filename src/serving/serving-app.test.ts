@@ -14,7 +14,7 @@ import type { ServingApp, ServingAppOptions } from './serving-app.js'
 import { ServingMetrics } from './serving-metrics.js'
 import type { CapturedPrediction, Deployment, DeploymentAnswer, ServedVersion, TrafficPolicy } from './types.js'
 
-/** Prediction ids: a 64-bit random per-process prefix and a counter (serving-app.ts: nextPredictionId). */
+/** Prediction ids: a 64-bit random per-process prefix and a counter (captured-answer.ts: nextPredictionId). */
 const PREDICTION_ID = /^[0-9a-f]{16}-[0-9a-f]{8,}$/
 
 interface Answer {

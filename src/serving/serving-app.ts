@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -11,15 +10,14 @@ import type { MonitoringStore } from '../monitoring/monitoring-store.js'
 import { monitoringEndpoints } from '../protocol/monitoring-endpoints.js'
 import { parseRequest } from '../protocol/parse-request.js'
 import type { Frame } from '../core/frame.js'
-import { cellValue } from '../core/frame.js'
 import type { Scores } from '../scoring/scoring-model.js'
-import { answerValues, capturedOutputs } from './protocols/answer-values.js'
-import type { AnswerValues } from './protocols/answer-values.js'
 import { invocationsBody, invocationsColumns } from './protocols/mlflow-invocations.js'
 import { modelMetadata, oipRequest, oipResponseBody, serverMetadata } from './protocols/oip-v2.js'
 import { compileInputs } from './protocols/request-frame.js'
 import type { InputSchema, RequestColumns } from './protocols/request-frame.js'
-import type { Arm, CapturedPrediction, Deployment, DeploymentAnswer, ServedVersion } from './types.js'
+import type { CapturedPrediction, Deployment, DeploymentAnswer, ServedVersion } from './types.js'
+import { nextPredictionId, offerCaptured } from './captured-answer.js'
+import { DeadlineSweep } from './deadline-sweep.js'
 
 /**
  * The serving HTTP app: the Open Inference Protocol v2 REST API and MLflow's scoring protocol over a set of
@@ -112,7 +110,7 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
   let isDraining = false
   let inFlight = 0
   let idle: (() => void) | undefined
-  const deadlines = new DeadlineSweep(limits.requestTimeoutMs)
+  const deadlines = new DeadlineSweep(limits.requestTimeoutMs, () => unavailable(`No answer within ${limits.requestTimeoutMs} ms; the server is busy, retry shortly.`))
 
   const schemaOf = (served: ServedVersion): InputSchema => {
     let schema = schemas.get(served)
@@ -352,76 +350,6 @@ export async function createServingApp(options: ServingAppOptions): Promise<Serv
   }
 }
 
-/**
- * Prediction ids: a random per-process prefix (64 bits, hex) and a counter. Unique across processes and restarts
- * (a new process draws a new prefix) and about 50× cheaper than `randomUUID()` per row. They are not secrets:
- * anyone holding one can post its outcome, exactly as with a UUID; they are merely hard to guess across
- * processes, and consecutive within one. Sequential ids also keep the store's unique index appending at the end.
- */
-const ID_PREFIX = `${randomBytes(8).toString('hex')}-`
-let idCounter = 0
-export function nextPredictionId(): string {
-  return ID_PREFIX + (idCounter++).toString(16).padStart(8, '0')
-}
-
-interface Pending {
-  readonly deadline: number
-  readonly reject: (error: unknown) => void
-}
-
-/**
- * The request timeout without a timer per request: pending requests are kept in arrival order (every request
- * gets the same timeout, so that is deadline order too) and one interval, running only while something is
- * pending, fails those whose deadline passed — at most a tenth of the timeout late (at most 100 ms).
- */
-class DeadlineSweep {
-  private readonly pending = new Set<Pending>()
-  private timer: NodeJS.Timeout | undefined
-  private readonly periodMs: number
-
-  constructor(private readonly timeoutMs: number) {
-    this.periodMs = Math.max(1, Math.min(100, Math.ceil(timeoutMs / 10)))
-  }
-
-  race<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline: Date.now() + this.timeoutMs, reject }
-      this.pending.add(entry)
-      if (this.timer === undefined) this.start()
-      promise.then(
-        (value) => {
-          this.pending.delete(entry)
-          resolve(value)
-        },
-        (error: unknown) => {
-          this.pending.delete(entry)
-          reject(error)
-        },
-      )
-    })
-  }
-
-  close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
-  }
-
-  private start(): void {
-    this.timer = setInterval(() => this.sweep(), this.periodMs)
-    this.timer.unref()
-  }
-
-  private sweep(): void {
-    const now = Date.now()
-    for (const entry of this.pending) {
-      if (entry.deadline > now) break
-      this.pending.delete(entry)
-      entry.reject(unavailable(`No answer within ${this.timeoutMs} ms; the server is busy, retry shortly.`))
-    }
-    if (this.pending.size === 0) this.close()
-  }
-}
-
 function unavailable(message: string): KeelError {
   return new KeelError('TEMPORARILY_UNAVAILABLE', message, { details: { retryAfterSeconds: RETRY_AFTER_SECONDS }, retryable: true })
 }
@@ -434,90 +362,6 @@ function notReadyMessage(deployments: readonly Deployment[], draining: boolean):
   if (draining) return 'The server is shutting down.'
   const waiting = deployments.filter((d) => !d.ready()).map((d) => d.name)
   return `Not ready: ${waiting.join(', ')} still loading.`
-}
-
-/** What the rows of one answer share; each captured row reads its inputs and outputs from it only when asked. */
-class CapturedAnswer {
-  private values: AnswerValues | undefined
-  constructor(
-    readonly deployment: string,
-    readonly served: ServedVersion,
-    private readonly scores: Scores,
-    readonly arm: Arm | 'shadow',
-    readonly timestamp: number,
-    readonly frame: Frame,
-  ) {}
-
-  inputs(row: number): Record<string, number | string | null> {
-    const inputs: Record<string, number | string | null> = {}
-    for (const column of this.frame.columns) inputs[column.name] = cellValue(column, row)
-    return inputs
-  }
-
-  outputs(row: number): Record<string, number | string | null> {
-    this.values ??= answerValues(this.served, this.scores, this.frame.rows)
-    return capturedOutputs(this.values, row)
-  }
-}
-
-/**
- * One captured row, cheap to make on the request path: its `inputs` and `outputs` records are built from the
- * request's frame and scores when first read (by the capture writer, off the request path). `toJSON()` gives the
- * plain record.
- */
-class CapturedRow implements CapturedPrediction {
-  private builtInputs: Record<string, number | string | null> | undefined
-  private builtOutputs: Record<string, number | string | null> | undefined
-  constructor(
-    readonly id: string,
-    private readonly answer: CapturedAnswer,
-    private readonly row: number,
-  ) {}
-
-  get deployment(): string {
-    return this.answer.deployment
-  }
-  get model(): string {
-    return this.answer.served.model
-  }
-  get version(): string {
-    return this.answer.served.version
-  }
-  get arm(): Arm | 'shadow' {
-    return this.answer.arm
-  }
-  get timestamp(): number {
-    return this.answer.timestamp
-  }
-  get inputs(): Record<string, number | string | null> {
-    return (this.builtInputs ??= this.answer.inputs(this.row))
-  }
-  get outputs(): Record<string, number | string | null> {
-    return (this.builtOutputs ??= this.answer.outputs(this.row))
-  }
-
-  toJSON(): CapturedPrediction {
-    return { id: this.id, deployment: this.deployment, model: this.model, version: this.version, arm: this.arm, timestamp: this.timestamp, inputs: this.inputs, outputs: this.outputs }
-  }
-}
-
-/** One captured prediction per row (and per shadow row when the shadow resolves); never throws. */
-function offerCaptured(capture: ServingAppCapture, deployment: string, answer: DeploymentAnswer, frame: Frame, ids: readonly string[], clock: Clock): void {
-  const offer = (served: ServedVersion, scores: Scores, arm: Arm | 'shadow', suffix: string): void => {
-    const captured = new CapturedAnswer(deployment, served, scores, arm, clock.now(), frame)
-    for (let r = 0; r < frame.rows; r++) capture.offer(new CapturedRow(suffix === '' ? ids[r]! : ids[r]! + suffix, captured, r))
-  }
-  try {
-    offer(answer.served, answer.scores, answer.arm, '')
-  } catch {
-    // Capture must never fail a prediction.
-  }
-  answer.shadow?.then(
-    (shadow) => {
-      if (shadow !== undefined) offer(shadow.served, shadow.scores, 'shadow', ':shadow')
-    },
-    () => undefined,
-  )
 }
 
 /** JSON (any charset) and, for /invocations, CSV; anything else is 415. */
