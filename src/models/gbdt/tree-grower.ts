@@ -1,6 +1,7 @@
 import type { BinnedFeatures } from './binning.js'
 import { accumulateRange, accumulateRows, slotMatrix } from './histogram.js'
 import type { HistogramPool } from './histogram-pool.js'
+import { CategoricalSplitFinder } from './categorical-split.js'
 
 /** Growth limits and penalties, already validated. */
 export interface GrowOptions {
@@ -83,12 +84,7 @@ export class TreeGrower {
   /** The best categorical split's left mask per node (256 bytes each: bins incl. missing fit a byte). */
   private readonly bestCatMask: Uint8Array
   // Scratch for ranking a node's categories.
-  private readonly catOrder = new Int32Array(256)
-  private readonly catKey = new Float64Array(256)
-  private catGain = 0
-  private catML = 0
-  private catGL = 0
-  private catHL = 0
+  private readonly categorical: CategoricalSplitFinder
 
   constructor(
     private readonly data: BinnedFeatures,
@@ -103,6 +99,7 @@ export class TreeGrower {
     this.maxNodes = 2 * options.maxLeaves - 1
     this.partitionScratch = new Int32Array(data.rows)
     this.needCounts = options.minSamplesLeaf > 1
+    this.categorical = new CategoricalSplitFinder(options, (g, h) => this.score(g, h))
     this.slots = slotMatrix(data.bins, nF, this.offset, shared)
     this.spare = new Float64Array(this.totalBins * 2)
     this.byCol = new Uint8Array(data.bins.length)
@@ -369,13 +366,15 @@ export class TreeGrower {
     for (let a = 0; a < active.length; a++) {
       const f = active[a]!
       if (this.data.categorical[f] === 1) {
-        if (this.categoricalSplit(node, f, n, G, H, parentScore, minH, bestGain)) {
-          bestGain = this.catGain
+        const slot = this.histOf[node]!
+        const cat = this.categorical
+        if (cat.find(this.pool[slot]!, this.needCounts ? this.countPool[slot]! : null, this.offset[f]!, this.data.numValueBins[f]!, n, G, H, parentScore, minH, bestGain, this.bestCatMask, node * 256)) {
+          bestGain = cat.gain
           bestF = f
           bestB = -1
-          bestML = this.catML
-          bestGL = this.catGL
-          bestHL = this.catHL
+          bestML = cat.missingLeft
+          bestGL = cat.gl
+          bestHL = cat.hl
         }
         continue
       }
@@ -433,93 +432,5 @@ export class TreeGrower {
     this.bestMissingLeft[node] = bestML
     this.bestGL[node] = bestGL
     this.bestHL[node] = bestHL
-  }
-  /**
-   * Best category-set split of feature f at a node, if its gain beats `floor` (then catGain/catML/catGL/catHL and
-   * the node's mask are set). LightGBM's method: categories with enough rows are ranked by g / (h + catSmooth)
-   * and every prefix of that order (from either end) is a candidate left set, so k categories cost O(k log k)
-   * instead of 2^k; with few categories each one alone is tried against the rest. The "other" bin (rare and
-   * unseen categories) and unranked categories always go right; missing values are tried on both sides.
-   */
-  private categoricalSplit(node: number, f: number, n: number, G: number, H: number, parentScore: number, minH: number, floor: number): boolean {
-    const o = this.options
-    const hist = this.pool[this.histOf[node]!]!
-    const count = this.countPool[this.histOf[node]!]!
-    const off = this.offset[f]!
-    const nb = this.data.numValueBins[f]!
-    const ms = off + nb
-    const mg = hist[2 * ms]!
-    const mh = hist[2 * ms + 1]!
-    // Without row counts (minSamplesLeaf 1) a bin's rows are estimated from its hessian share.
-    const perH = H > 0 ? n / H : 0
-    const rowsOf = (slot: number): number => (this.needCounts ? count[slot]! : hist[2 * slot + 1]! * perH)
-    const mc = rowsOf(ms)
-    const minData = o.minDataPerCategory ?? 10
-    const smooth = o.catSmooth ?? 10
-    const order = this.catOrder
-    const key = this.catKey
-    let m = 0
-    // The last value bin is "other": never ranked.
-    for (let b = 0; b < nb - 1; b++) {
-      const slot = off + b
-      if (hist[2 * slot + 1]! > 0 && rowsOf(slot) >= minData) {
-        order[m++] = b
-        key[b] = hist[2 * slot]! / (hist[2 * slot + 1]! + smooth)
-      }
-    }
-    if (m === 0) return false
-    const oneHot = m <= (o.maxCatToOnehot ?? 4)
-    if (!oneHot) order.subarray(0, m).sort((x, y) => key[x]! - key[y]!)
-    const minLeaf = o.minSamplesLeaf
-    let best = floor
-    let bestDir = 0
-    let bestLen = 0
-    let found = false
-    // dir 0: prefixes from the low end (or single categories when one-hot); dir 1: prefixes from the high end.
-    for (let dir = 0; dir < (oneHot ? 1 : 2); dir++) {
-      let gl = 0
-      let hl = 0
-      let cl = 0
-      const last = oneHot ? m : m - 1
-      for (let j = 0; j < last; j++) {
-        const b = order[dir === 0 ? j : m - 1 - j]!
-        const slot = off + b
-        if (oneHot) {
-          gl = hist[2 * slot]!
-          hl = hist[2 * slot + 1]!
-          cl = rowsOf(slot)
-        } else {
-          gl += hist[2 * slot]!
-          hl += hist[2 * slot + 1]!
-          cl += rowsOf(slot)
-        }
-        for (let withMissing = 0; withMissing < (mc > 0 ? 2 : 1); withMissing++) {
-          const g2 = withMissing === 1 ? gl + mg : gl
-          const h2 = withMissing === 1 ? hl + mh : hl
-          const c2 = withMissing === 1 ? cl + mc : cl
-          if (this.needCounts && (c2 < minLeaf || n - c2 < minLeaf)) continue
-          if (h2 < minH || H - h2 < minH) continue
-          const gain = 0.5 * (this.score(g2, h2) + this.score(G - g2, H - h2) - parentScore)
-          if (gain > best) {
-            best = gain
-            bestDir = dir
-            bestLen = j
-            found = true
-            this.catML = withMissing
-            this.catGL = g2
-            this.catHL = h2
-          }
-        }
-      }
-    }
-    if (!found) return false
-    this.catGain = best
-    const mask = this.bestCatMask
-    const base = node * 256
-    mask.fill(0, base, base + nb + 1)
-    if (oneHot) mask[base + order[bestLen]!] = 1
-    else for (let j = 0; j <= bestLen; j++) mask[base + order[bestDir === 0 ? j : m - 1 - j]!] = 1
-    mask[base + nb] = this.catML
-    return true
   }
 }
