@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCaptureBatch, encodeCaptureBatch } from './cluster.js'
+import { decodeCaptureBatch, encodeCaptureBatch } from './cluster-capture.js'
 import type { CapturedPrediction } from './types.js'
 
 describe('captured predictions over IPC', () => {
